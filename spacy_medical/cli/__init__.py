@@ -1,0 +1,11 @@
+"""`spacy-medical` command line: thin typer commands over importable functions."""
+import typer
+
+app = typer.Typer(name="spacy-medical", help="Clinical NLP for spaCy.", no_args_is_help=True)
+
+# Each module adds its commands to `app` when imported.
+from . import convert  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""The Doc/Span extension table: every custom attribute this package sets, in one place.
+
+Installed idempotently with `has_extension` guards, never `force=True`, so another package
+that already registered one of these names keeps its own definition.
+"""
+from typing import Any, Dict
+
+from spacy.tokens import Doc, Span
+
+from .labels import ASSERTIONS
+
+# name -> (object class, default)
+SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None}
+DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None}
+
+
+def install_extensions() -> None:
+    """Register every extension of the table that is not registered yet."""
+    for name, default in SPAN_EXTENSIONS.items():
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=default)
+    for name, default in DOC_EXTENSIONS.items():
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=default)

@@ -1,0 +1,18 @@
+"""Every factory and registered function of spacy-medical, in one place.
+
+Entry points in setup.cfg point here, so `spacy.load` finds the components in a process that
+never imported `spacy_medical`, and `spacy package` lists this package in a model's requirements.
+Each component module holds its class, `make_*` function and metadata; this module only binds
+them to their names.
+"""
+from spacy.language import Language
+
+from .extensions import install_extensions
+from .pipeline import sentences
+
+install_extensions()
+
+# --- components ---------------------------------------------------------------------------
+make_medical_sentences = Language.factory(
+    "medical_sentences", func=sentences.make_medical_sentences, **sentences.FACTORY_META
+)
