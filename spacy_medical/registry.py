@@ -6,8 +6,10 @@ Each component module holds its class, `make_*` function and metadata; this modu
 them to their names.
 """
 from spacy.language import Language
+from spacy.util import registry
 
 from .extensions import install_extensions
+from .io import training
 from .pipeline import sentences
 
 install_extensions()
@@ -15,4 +17,9 @@ install_extensions()
 # --- components ---------------------------------------------------------------------------
 make_medical_sentences = Language.factory(
     "medical_sentences", func=sentences.make_medical_sentences, **sentences.FACTORY_META
+)
+
+# --- readers ------------------------------------------------------------------------------
+create_weighted_corpus_reader = registry.readers.register(
+    "spacy-medical.WeightedCorpus.v1", func=training.create_weighted_corpus_reader
 )

@@ -3,6 +3,11 @@ import typer
 
 app = typer.Typer(name="spacy-medical", help="Clinical NLP for spaCy.", no_args_is_help=True)
 
+
+@app.callback()
+def _commands() -> None:
+    """Clinical NER, assertion, sections and summaries for spaCy."""
+
 # Each module adds its commands to `app` when imported.
 from . import convert  # noqa: E402,F401
 

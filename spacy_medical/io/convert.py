@@ -1,0 +1,330 @@
+"""Turn the public corpora into spaCy training and evaluation data (`.spacy` DocBins).
+
+Label definitions differ between corpora, so each conversion makes three decisions explicit
+(all counted in the report and documented in the README):
+
+- `chemicals`: BC5CDR "Chemical" covers every chemical, not only drugs. "drugbank" labels a
+  mention DRUG when its surface is a DrugBank open-vocabulary name and marks the other
+  chemicals *missing* (neither DRUG nor O, because the lexicon misses spellings and
+  abbreviations of real drugs); "all" labels every chemical DRUG; "missing" marks them all missing.
+- `symptom_mentions`: BC5CDR and NCBI annotate symptoms such as "hypotension" or "seizures" as
+  Disease, MACCROBAT calls them Sign_symptom. "relabel" turns gold Disease mentions whose
+  surface is a Symptom Ontology term into SYMPTOM; "missing" marks them missing; "keep" leaves them.
+- `mask_unannotated`: BC5CDR and NCBI never annotate SYMPTOM (and NCBI never DRUG). With True,
+  unlabelled tokens that match the Symptom Ontology (and DrugBank, where DRUG is unannotated)
+  are marked missing instead of O, so those corpora stop teaching that symptoms are not entities.
+"""
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, DocBin, Span
+
+from ..errors import Errors
+from ..labels import DISEASE, DRUG, SYMPTOM
+from .corpora import corpora_dir
+from .iob import read_iob
+from .lexicons import drug_terms, normalize_term, symptom_terms
+from .maccrobat import LABEL_MAP as MACCROBAT_LABELS
+from .maccrobat import read_maccrobat
+from .pubtator import read_pubtator
+
+CHEMICAL_CHOICES = ("drugbank", "all", "missing")
+SYMPTOM_CHOICES = ("relabel", "missing", "keep")
+SPLITS = ("train", "dev", "test")
+_LABEL_PRIORITY = {DISEASE: 0, SYMPTOM: 1, DRUG: 2}
+BC5CDR_FILES = {"train": "CDR_TrainingSet.PubTator.txt", "dev": "CDR_DevelopmentSet.PubTator.txt", "test": "CDR_TestSet.PubTator.txt"}
+IOB_FILES = {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}
+
+
+@dataclass
+class ConversionReport:
+    """Counts per (corpus, split): documents, entities per label, skipped spans and masked tokens."""
+
+    docs: Counter = field(default_factory=Counter)
+    entities: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    skipped: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    relabelled: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    missing_tokens: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def to_dict(self) -> dict:
+        keys = sorted(set(self.docs) | set(self.entities) | set(self.skipped))
+        return {
+            key: {
+                "docs": self.docs[key],
+                "entities": dict(sorted(self.entities[key].items())),
+                "skipped_spans": dict(sorted(self.skipped[key].items())),
+                "relabelled": dict(sorted(self.relabelled[key].items())),
+                "missing_tokens": dict(sorted(self.missing_tokens[key].items())),
+            }
+            for key in keys
+        }
+
+
+class LexiconMasker:
+    """Finds lexicon terms among the tokens of a Doc (case-insensitive)."""
+
+    def __init__(self, nlp: Language, terms: Dict[str, Iterable[str]]):
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for name, words in terms.items():
+            self.matcher.add(name, list(nlp.tokenizer.pipe(sorted(words))))
+
+    def __call__(self, doc: Doc, names: Set[str]) -> List[Tuple[int, int, str]]:
+        vocab = doc.vocab
+        return [(s, e, vocab.strings[m]) for m, s, e in self.matcher(doc) if vocab.strings[m] in names]
+
+
+def resolve_overlaps(spans: Sequence[Span]) -> Tuple[List[Span], int]:
+    """Keep a non-overlapping subset: longest first, then earlier start, then label priority.
+
+    RETURNS (Tuple[List[Span], int]): The kept spans in document order and the number dropped.
+    """
+    ranked = sorted(spans, key=lambda s: (-(s.end - s.start), s.start, _LABEL_PRIORITY.get(s.label_, 9)))
+    taken: Set[int] = set()
+    kept = []
+    for span in ranked:
+        if any(i in taken for i in range(span.start, span.end)):
+            continue
+        kept.append(span)
+        taken.update(range(span.start, span.end))
+    return sorted(kept, key=lambda s: s.start), len(spans) - len(kept)
+
+
+def _char_span(doc: Doc, start: int, end: int, label: str, report: ConversionReport, key: str) -> Optional[Span]:
+    span = doc.char_span(start, end, label=label)
+    if span is None:
+        # The tokenizer put a boundary inside the mention's first or last word.
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is None or not span.text.strip():
+            report.skipped[key]["no token alignment"] += 1
+            return None
+        report.skipped[key]["expanded to token boundaries (kept)"] += 1
+    return span
+
+
+def _finish(doc: Doc, spans: List[Span], missing: List[Tuple[int, int]], report: ConversionReport, key: str) -> Doc:
+    """Set entities (overlaps resolved) and mark the given token ranges missing."""
+    ents, dropped = resolve_overlaps(spans)
+    if dropped:
+        report.skipped[key]["overlapping span (shorter one dropped)"] += dropped
+    taken = {i for e in ents for i in range(e.start, e.end)}
+    missing_tokens = sorted({i for s, e in missing for i in range(s, e)} - taken)
+    doc.set_ents(ents, missing=[doc[i : i + 1] for i in missing_tokens], default="outside")
+    for ent in ents:
+        report.entities[key][ent.label_] += 1
+    report.docs[key] += 1
+    return doc
+
+
+class CorpusConverter:
+    """Builds Docs for every corpus with one tokenizer and one set of labelling decisions."""
+
+    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True, lang: str = "en"):
+        if chemicals not in CHEMICAL_CHOICES:
+            raise ValueError(f"chemicals must be one of {CHEMICAL_CHOICES}")
+        if symptom_mentions not in SYMPTOM_CHOICES:
+            raise ValueError(f"symptom_mentions must be one of {SYMPTOM_CHOICES}")
+        self.root = Path(root) if root else corpora_dir()
+        self.chemicals = chemicals
+        self.symptom_mentions = symptom_mentions
+        self.mask_unannotated = mask_unannotated
+        self.nlp = spacy.blank(lang)
+        self.report = ConversionReport()
+        self._masker = None
+
+    @property
+    def masker(self) -> LexiconMasker:
+        if self._masker is None:
+            lex = self.root / "lexicons"
+            self._masker = LexiconMasker(self.nlp, {
+                SYMPTOM: symptom_terms(lex / "symptom_ontology" / "symp.obo"),
+                DRUG: drug_terms(lex / "drugbank_open_vocabulary" / "drugbank_vocabulary.csv"),
+            })
+        return self._masker
+
+    @property
+    def symptoms(self):
+        return symptom_terms(self.root / "lexicons" / "symptom_ontology" / "symp.obo")
+
+    @property
+    def drugs(self):
+        return drug_terms(self.root / "lexicons" / "drugbank_open_vocabulary" / "drugbank_vocabulary.csv")
+
+    # --- MACCROBAT -------------------------------------------------------------------------
+    def maccrobat(self, split: str) -> Iterator[Doc]:
+        key = f"maccrobat/{split}"
+        for source in read_maccrobat(self.root / "maccrobat" / "brat", split):
+            doc = self.nlp.make_doc(source.text)
+            doc.user_data["doc_id"] = source.doc_id
+            for token in doc[1:]:
+                previous = doc[token.i - 1]
+                # One sentence per line in MACCROBAT.
+                token.is_sent_start = "\n" in previous.text
+            spans, missing = [], []
+            for ann in source.spans:
+                label = MACCROBAT_LABELS.get(ann.type)
+                if label is None:
+                    continue
+                if ann.discontinuous:
+                    report_span = doc.char_span(ann.start, ann.end, alignment_mode="expand")
+                    if report_span is not None:
+                        missing.append((report_span.start, report_span.end))
+                    self.report.skipped[key]["discontinuous (tokens marked missing)"] += 1
+                    continue
+                span = _char_span(doc, ann.start, ann.end, label, self.report, key)
+                if span is not None:
+                    spans.append(span)
+            yield _finish(doc, spans, missing, self.report, key)
+
+    # --- BC5CDR ----------------------------------------------------------------------------
+    def bc5cdr(self, split: str, benchmark: bool = False) -> Iterator[Doc]:
+        """BC5CDR PubTator docs. With `benchmark`, the corpus' own labels (CHEMICAL, DISEASE), unchanged."""
+        key = f"bc5cdr{'-bench' if benchmark else ''}/{split}"
+        path = self.root / "bc5cdr" / "pubtator" / BC5CDR_FILES[split]
+        for source in read_pubtator(path):
+            doc = self.nlp.make_doc(source.text)
+            doc.user_data["doc_id"] = source.doc_id
+            spans, missing = [], []
+            for start, end, kind, surface, _ in source.mentions:
+                if benchmark:
+                    label = kind.upper()
+                elif kind == "Chemical":
+                    label = self._chemical_label(surface, key)
+                else:
+                    label = self._disease_label(surface, key)
+                span = _char_span(doc, start, end, label or "MISSING", self.report, key)
+                if span is None:
+                    continue
+                if label is None:
+                    missing.append((span.start, span.end))
+                else:
+                    spans.append(span)
+            if not benchmark:
+                missing.extend(self._unannotated(doc, spans, {SYMPTOM}, key))
+            yield _finish(doc, spans, missing, self.report, key)
+
+    # --- NCBI-disease ----------------------------------------------------------------------
+    def ncbi(self, split: str, benchmark: bool = False) -> Iterator[Doc]:
+        key = f"ncbi{'-bench' if benchmark else ''}/{split}"
+        path = self.root / "ncbi_disease" / "iob" / IOB_FILES[split]
+        for line_no, words, tags in read_iob(path, {"Disease"}):
+            doc = Doc(self.nlp.vocab, words=words)
+            doc.user_data["doc_id"] = f"{path.name}:{line_no}"
+            spans, missing = [], []
+            for start, end in _iob_spans(tags):
+                span = doc[start:end]
+                label = DISEASE if benchmark else self._disease_label(span.text, key)
+                if label is None:
+                    missing.append((start, end))
+                else:
+                    spans.append(Span(doc, start, end, label=label))
+            if not benchmark:
+                missing.extend(self._unannotated(doc, spans, {SYMPTOM, DRUG}, key))
+            yield _finish(doc, spans, missing, self.report, key)
+
+    # --- labelling decisions ---------------------------------------------------------------
+    def _chemical_label(self, surface: str, key: str) -> Optional[str]:
+        if self.chemicals == "all":
+            return DRUG
+        if self.chemicals == "drugbank" and normalize_term(surface) in self.drugs:
+            return DRUG
+        self.report.relabelled[key]["chemical -> missing"] += 1
+        return None
+
+    def _disease_label(self, surface: str, key: str) -> Optional[str]:
+        if self.symptom_mentions == "keep" or normalize_term(surface) not in self.symptoms:
+            return DISEASE
+        if self.symptom_mentions == "relabel":
+            self.report.relabelled[key]["disease -> SYMPTOM (Symptom Ontology term)"] += 1
+            return SYMPTOM
+        self.report.relabelled[key]["disease -> missing (Symptom Ontology term)"] += 1
+        return None
+
+    def _unannotated(self, doc: Doc, spans: List[Span], labels: Set[str], key: str) -> List[Tuple[int, int]]:
+        """Token ranges of lexicon matches for labels the corpus does not annotate."""
+        if not self.mask_unannotated:
+            return []
+        gold = {i for s in spans for i in range(s.start, s.end)}
+        out = []
+        for start, end, label in self.masker(doc, labels):
+            if not any(i in gold for i in range(start, end)):
+                out.append((start, end))
+                self.report.missing_tokens[key][f"unannotated {label} lexicon match"] += end - start
+        return out
+
+
+def _iob_spans(tags: Sequence[str]) -> Iterator[Tuple[int, int]]:
+    """(start, end) token ranges of IOB2 entities; an I- after O starts a new entity."""
+    start = None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        if start is not None and not tag.startswith("I-"):
+            yield start, i
+            start = None
+        if tag.startswith("B-") or (tag.startswith("I-") and start is None):
+            start = i
+
+
+def write_docbin(docs: Iterable[Doc], path: Path) -> int:
+    """Write Docs (with their user_data doc ids) to a `.spacy` file; return how many."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = DocBin(attrs=["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE", "SENT_START"], store_user_data=True)
+    for doc in docs:
+        db.add(doc)
+    db.to_disk(path)
+    return len(db)
+
+
+CORPORA = ("maccrobat", "bc5cdr", "ncbi")
+BENCHMARKS = ("bc5cdr", "ncbi")
+
+
+def convert_corpora(output_dir: Path, corpora: Sequence[str] = CORPORA, *, limit: Optional[int] = None, root: Path = None, **options) -> dict:
+    """Convert corpora to `{output_dir}/{split}/{corpus}.spacy` for the en_medical label set.
+
+    output_dir (Path): Where to write.
+    corpora (Sequence[str]): Which corpora.
+    limit (Optional[int]): At most this many documents per file (for smoke tests).
+    root (Path): Corpora folder (default: `corpora_dir()`).
+    **options: `chemicals`, `symptom_mentions`, `mask_unannotated` of CorpusConverter.
+    RETURNS (dict): The conversion report, also written to `{output_dir}/conversion_report.json`.
+    """
+    converter = CorpusConverter(root, **options)
+    for name in corpora:
+        if name not in CORPORA:
+            raise ValueError(Errors.E006.format(name=name, names=", ".join(CORPORA)))
+        for split in SPLITS:
+            docs = getattr(converter, name)(split)
+            write_docbin(_take(docs, limit), Path(output_dir) / split / f"{name}.spacy")
+    return _write_report(converter, output_dir, options)
+
+
+def convert_benchmark(output_dir: Path, name: str, *, limit: Optional[int] = None, root: Path = None) -> dict:
+    """Convert a benchmark with its own label set and standard splits to `{output_dir}/{split}.spacy`."""
+    if name not in BENCHMARKS:
+        raise ValueError(Errors.E006.format(name=name, names=", ".join(BENCHMARKS)))
+    converter = CorpusConverter(root)
+    for split in SPLITS:
+        write_docbin(_take(getattr(converter, name)(split, benchmark=True), limit), Path(output_dir) / f"{split}.spacy")
+    return _write_report(converter, output_dir, {"benchmark": name})
+
+
+def _take(docs: Iterator[Doc], limit: Optional[int]) -> Iterator[Doc]:
+    for i, doc in enumerate(docs):
+        if limit is not None and i >= limit:
+            return
+        yield doc
+
+
+def _write_report(converter: CorpusConverter, output_dir: Path, options: dict) -> dict:
+    import json
+
+    report = {"options": options, "corpora": converter.report.to_dict()}
+    path = Path(output_dir) / "conversion_report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
+    return report

@@ -1,0 +1,341 @@
+"""Writers of annotation results: JSONL, CSV, Parquet, an errors file and an HTML report.
+
+Every writer is append-only and checkpointable: `checkpoint()` flushes what was written to disk
+and returns a small JSON-serializable state; `open(state)` with that state truncates whatever was
+written after it (a crash between checkpoints), so a resumed job has no gap and no duplicate.
+
+Records are plain dicts (see `spacy_medical.batch.local.doc_to_result`):
+- annotated: row, note_id, status="ok", flags, entities, sections, summary, model, model_version
+- failed: row, note_id, status="failed", error
+"""
+import csv
+import html
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+from ..errors import Errors
+from ..labels import ASSERTIONS
+
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
+ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start", "end", *ASSERTIONS, "section"]
+NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "summary", "model", "model_version"]
+
+
+def detect_output_format(path: Union[str, Path], output_format: str = "auto") -> str:
+    """Return the output format, from `output_format` or else the suffix of `path`."""
+    if output_format != "auto":
+        if output_format not in OUTPUT_FORMATS:
+            raise ValueError(Errors.E301.format(path=path, suffix=output_format))
+        return output_format
+    suffix = Path(path).suffix.lower()
+    fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(suffix)
+    if fmt is None:
+        raise ValueError(Errors.E301.format(path=path, suffix=suffix or "(none)"))
+    return fmt
+
+
+def output_paths(path: Union[str, Path], output_format: str) -> Dict[str, Path]:
+    """The files a writer creates for OUTPUT: entities/notes tables for CSV and Parquet."""
+    path = Path(path)
+    if output_format == "jsonl":
+        return {"records": path}
+    if output_format == "csv":
+        return {"entities": path, "notes": path.with_name(path.stem + ".notes.csv")}
+    # Parquet: a dataset folder of part files, the layout Spark and pyarrow.dataset read.
+    return {"entities": path / "entities", "notes": path / "notes"}
+
+
+class _AppendFile:
+    """A binary file written append-only, truncated back to a checkpointed offset on resume."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: Optional[io.BufferedWriter] = None
+
+    def open(self, offset: Optional[int]) -> bool:
+        """Open for appending; RETURNS (bool): whether the file starts empty."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if offset is None:
+            self.handle = open(self.path, "wb")
+        else:
+            if not self.path.exists() or self.path.stat().st_size < offset:
+                raise ValueError(Errors.E308.format(path=self.path, reason="file shorter than the checkpoint"))
+            with open(self.path, "r+b") as handle:
+                handle.truncate(offset)
+            self.handle = open(self.path, "ab")
+        return self.handle.tell() == 0
+
+    def write(self, data: bytes) -> None:
+        assert self.handle is not None
+        self.handle.write(data)
+
+    def checkpoint(self) -> int:
+        assert self.handle is not None
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        return self.handle.tell()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _json_line(obj: Dict[str, Any]) -> bytes:
+    # ensure_ascii keeps lone surrogates or odd bytes from ever making the file invalid UTF-8.
+    return (json.dumps(obj, ensure_ascii=True) + "\n").encode("ascii")
+
+
+class JsonlWriter:
+    """One JSON line per annotated record (or per failed record, for the errors file)."""
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.file = _AppendFile(Path(path))
+
+    def open(self, state: Optional[Dict[str, Any]] = None) -> None:
+        self.file.open(state["offset"] if state else None)
+
+    def write(self, result: Dict[str, Any]) -> None:
+        self.file.write(_json_line(result))
+
+    def write_failed(self, result: Dict[str, Any]) -> None:
+        """Failed records go to the errors file only."""
+
+    def checkpoint(self) -> Dict[str, Any]:
+        return {"offset": self.file.checkpoint()}
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def entity_rows(result: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """One flat row per entity of an annotated record, with every ENTITY_COLUMNS key."""
+    rows = []
+    for i, ent in enumerate(result.get("entities", [])):
+        row = {"row": result["row"], "note_id": result["note_id"], "ent_index": i}
+        row.update({key: ent.get(key) for key in ENTITY_COLUMNS[3:]})
+        rows.append(row)
+    return rows
+
+
+def note_row(result: Dict[str, Any]) -> Dict[str, Any]:
+    """One flat row per input record (annotated or failed) for the notes table."""
+    ok = result["status"] == "ok"
+    return {
+        "row": result["row"],
+        "note_id": result["note_id"],
+        "status": result["status"],
+        "n_entities": len(result["entities"]) if ok else None,
+        "flags": ";".join(result.get("flags") or []),
+        "error": result.get("error"),
+        "sections": json.dumps(result.get("sections")) if ok else None,
+        "summary": json.dumps(result.get("summary")) if ok and result.get("summary") is not None else None,
+        "model": result.get("model"),
+        "model_version": result.get("model_version"),
+    }
+
+
+class CsvWriter:
+    """An entities CSV (one row per entity) and a notes CSV (one row per input record)."""
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        paths = output_paths(path, "csv")
+        self.entities = _AppendFile(paths["entities"])
+        self.notes = _AppendFile(paths["notes"])
+
+    def open(self, state: Optional[Dict[str, Any]] = None) -> None:
+        for name, columns in (("entities", ENTITY_COLUMNS), ("notes", NOTE_COLUMNS)):
+            target = getattr(self, name)
+            if target.open(state[name] if state else None):
+                self._write(target, [dict(zip(columns, columns))], columns)
+
+    def _write(self, target: _AppendFile, rows: List[Dict[str, Any]], columns: List[str]) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writerows(rows)
+        target.write(buffer.getvalue().encode("utf-8", errors="replace"))
+
+    def write(self, result: Dict[str, Any]) -> None:
+        self._write(self.entities, entity_rows(result), ENTITY_COLUMNS)
+        self._write(self.notes, [note_row(result)], NOTE_COLUMNS)
+
+    def write_failed(self, result: Dict[str, Any]) -> None:
+        self._write(self.notes, [note_row(result)], NOTE_COLUMNS)
+
+    def checkpoint(self) -> Dict[str, Any]:
+        return {"entities": self.entities.checkpoint(), "notes": self.notes.checkpoint()}
+
+    def close(self) -> None:
+        self.entities.close()
+        self.notes.close()
+
+
+def _parquet_schemas() -> Dict[str, Any]:
+    import pyarrow as pa
+
+    entity_fields = [
+        pa.field("row", pa.int64()), pa.field("note_id", pa.string()), pa.field("ent_index", pa.int32()),
+        pa.field("text", pa.string()), pa.field("label", pa.string()),
+        pa.field("start", pa.int64()), pa.field("end", pa.int64()),
+        *[pa.field(name, pa.bool_()) for name in ASSERTIONS], pa.field("section", pa.string()),
+    ]
+    note_fields = [
+        pa.field("row", pa.int64()), pa.field("note_id", pa.string()), pa.field("status", pa.string()),
+        pa.field("n_entities", pa.int32()),
+        *[pa.field(name, pa.string()) for name in NOTE_COLUMNS[4:]],
+    ]
+    return {"entities": pa.schema(entity_fields), "notes": pa.schema(note_fields)}
+
+
+class ParquetWriter:
+    """A Parquet dataset folder: `entities/part-*.parquet` and `notes/part-*.parquet`.
+
+    Rows are buffered and each checkpoint writes one part file (written to a temporary name,
+    then renamed), so a crash never leaves a half-written part behind.
+    """
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.paths = output_paths(path, "parquet")
+        self.buffers: Dict[str, List[Dict[str, Any]]] = {"entities": [], "notes": []}
+        self.parts = 0
+
+    def open(self, state: Optional[Dict[str, Any]] = None) -> None:
+        self.parts = state["parts"] if state else 0
+        for folder in self.paths.values():
+            folder.mkdir(parents=True, exist_ok=True)
+            for part in folder.iterdir():
+                # Remove parts written after the checkpoint (or every part on a fresh run).
+                number = part.name.split("-")[-1].split(".")[0]
+                if not (part.name.startswith("part-") and number.isdigit() and int(number) < self.parts):
+                    part.unlink()
+
+    def write(self, result: Dict[str, Any]) -> None:
+        self.buffers["entities"].extend(entity_rows(result))
+        self.buffers["notes"].append(note_row(result))
+
+    def write_failed(self, result: Dict[str, Any]) -> None:
+        self.buffers["notes"].append(note_row(result))
+
+    def checkpoint(self) -> Dict[str, Any]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.buffers["notes"]:
+            for name, schema in _parquet_schemas().items():
+                table = pa.Table.from_pylist(self.buffers[name], schema=schema)
+                target = self.paths[name] / f"part-{self.parts:06d}.parquet"
+                tmp = target.with_suffix(".tmp")
+                pq.write_table(table, tmp)
+                with open(tmp, "rb") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+                self.buffers[name] = []
+            self.parts += 1
+        return {"parts": self.parts}
+
+    def close(self) -> None:
+        pass
+
+
+def make_writer(path: Union[str, Path], output_format: str) -> Any:
+    """Create the writer for an output format ("jsonl", "csv" or "parquet")."""
+    return {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}[output_format](path)
+
+
+class ErrorsWriter(JsonlWriter):
+    """The errors file: one JSON line per failed record with `row`, `note_id` and `error`."""
+
+    def write(self, result: Dict[str, Any]) -> None:
+        self.file.write(_json_line({"row": result["row"], "note_id": result["note_id"], "error": result["error"]}))
+
+
+# --- HTML report -----------------------------------------------------------------------------
+_PALETTE = ["#f4a6a6", "#a6d8f4", "#b8f4a6", "#f4e1a6", "#d9b8f4", "#f4c6a6", "#a6f4e4"]
+_LABEL_COLOURS = {"DISEASE": "#f4a6a6", "SYMPTOM": "#f4e1a6", "DRUG": "#a6d8f4"}
+_NEGATED_SUFFIX = " \u2205 negated"
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+.note{display:flex;gap:1.5em;border-top:1px solid #ccc;padding:1em 0}
+.note .text{flex:3;min-width:0}.note .summary{flex:2;background:#f7f7f7;padding:.8em;font-size:.9em}
+.note h2{font-size:1em;margin:0 0 .5em}.legend span{margin-right:1em;padding:0 .4em}
+.flags{color:#a33;font-size:.85em}
+"""
+
+
+def _colour(label: str) -> str:
+    return _LABEL_COLOURS.get(label, _PALETTE[sum(map(ord, label)) % len(_PALETTE)])
+
+
+def render_html(notes: List[Dict[str, Any]], path: Union[str, Path], max_chars: int = 20_000) -> None:
+    """Write a displaCy report: entities coloured by label, negated ones striped and
+    labelled, the summary beside each note.
+
+    notes (List[Dict[str, Any]]): dicts with `text` and `result` (an annotated record).
+    path (Union[str, Path]): The HTML file to write.
+    max_chars (int): Longer notes are shown up to this many characters.
+    """
+    from spacy import displacy
+
+    colours: Dict[str, str] = {}
+    parts = []
+    for note in notes:
+        result, text = note["result"], note["text"]
+        shown = text[:max_chars]
+        ents = []
+        for ent in result["entities"]:
+            if ent["end"] > len(shown):
+                break
+            label = ent["label"]
+            colours.setdefault(label, _colour(label))
+            if ent.get("negated"):
+                base = colours[label]
+                label = label + _NEGATED_SUFFIX
+                # Stripes over the label colour: visible without relying on colour alone.
+                colours[label] = f"repeating-linear-gradient(45deg,{base},{base} 4px,#ffffff 4px,#ffffff 8px)"
+            ents.append({"start": ent["start"], "end": ent["end"], "label": label})
+        title = f"row {result['row']} \u00b7 note_id {html.escape(str(result['note_id']))}"
+        doc_html = displacy.render(
+            {"text": shown, "ents": ents, "title": None}, style="ent", manual=True,
+            options={"colors": colours}, page=False, jupyter=False,
+        )
+        more = f"<p><em>({len(text) - max_chars} more characters not shown)</em></p>" if len(text) > max_chars else ""
+        flags = ", ".join(result.get("flags") or [])
+        parts.append(
+            f'<div class="note"><div class="text"><h2>{title}</h2>'
+            + (f'<p class="flags">flags: {html.escape(flags)}</p>' if flags else "")
+            + doc_html + more + f'</div><div class="summary"><h2>Summary</h2>{_summary_html(result)}</div></div>'
+        )
+    legend = "".join(f'<span style="background:{c}">{html.escape(l)}</span>' for l, c in colours.items())
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>spacy-medical annotate</title>"
+        f"<style>{_STYLE}</style></head><body><h1>spacy-medical annotate: first {len(notes)} notes</h1>"
+        f"<p class='legend'>{legend}</p>{''.join(parts)}</body></html>"
+    )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(page, encoding="utf-8", errors="replace")
+
+
+def _summary_html(result: Dict[str, Any]) -> str:
+    summary = result.get("summary")
+    if not summary:
+        ents = result["entities"]
+        if not ents:
+            return "<p><em>No summary and no entities.</em></p>"
+        items = "".join(
+            f"<li>{html.escape(e['text'][:80])} <small>({e['label']}{', negated' if e.get('negated') else ''})</small></li>"
+            for e in ents[:30]
+        )
+        return f"<p><em>No summary component; entities:</em></p><ul>{items}</ul>"
+    out = []
+    if summary.get("text"):
+        out.append(f"<p>{html.escape(str(summary['text']))}</p>")
+    for key, value in summary.items():
+        if key != "text" and isinstance(value, list) and value:
+            items = "".join(
+                f"<li>{html.escape(str(v.get('text', v) if isinstance(v, dict) else v))}</li>" for v in value
+            )
+            out.append(f"<h3>{html.escape(key)}</h3><ul>{items}</ul>")
+    return "".join(out)
