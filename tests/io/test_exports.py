@@ -1,0 +1,126 @@
+"""Tests for the streaming EMR export readers: every record yields one record or one error."""
+import json
+
+import pytest
+
+from spacy_medical.io.exports import ExportReader, NoteRecord, detect_format, read_export
+
+# A hostile export written byte by byte: BOM, CRLF, bare CR, embedded newlines, invalid UTF-8,
+# NUL, too many/few fields, a missing id, a duplicate id, markup, control chars, non-English
+# text and a single 200,000-character token. Row numbers and expected outcomes are in HOSTILE.
+HOSTILE_ROWS = [
+    # (raw bytes of the record, expected note_id, ok?, expected flag or None)
+    (b'N1,"Patient denies chest pain.\r\nHas diabetes."\r\n', "N1", True, None),
+    (b'N2,""\r\n', "N2", True, "empty_text"),
+    (b'N3,"   \t "\r\n', "N3", True, "empty_text"),
+    (b',"no id here, has asthma"\r\n', None, False, None),
+    (b'N5,"bad bytes \xff\xfe here, asthma"\r', "N5", True, "invalid_utf8"),
+    (b'N6,"nul \x00 byte, asthma"\n', "N6", True, "nul_bytes"),
+    (b"N7,too,many,fields\n", "N7", False, None),
+    (b"N8\n", "N8", False, None),
+    (b'N1,"duplicate id, aspirin"\n', "N1", True, "duplicate_id"),
+    (b'N10,"<html><body><p>Asthma</p></body></html>"\n', "N10", True, "html_markup"),
+    (b'N11,"{\\rtf1\\ansi asthma}"\n', "N11", True, "rtf_markup"),
+    (b'N12,"ctrl \x07\x1b chars, asthma"\n', "N12", True, "control_chars"),
+    ('N13,"Le patient a de l\'asthme. 患者有哮喘"\n'.encode("utf8"), "N13", True, None),
+    (b'N14,"' + b"x" * 200_000 + b'"\n', "N14", True, None),
+]
+
+
+def write_hostile_csv(path):
+    data = b"\xef\xbb\xbfnote_id,text\r\n" + b"".join(raw for raw, *_ in HOSTILE_ROWS)
+    path.write_bytes(data)
+    return path
+
+
+def test_hostile_csv_every_record_accounted(tmp_path):
+    path = write_hostile_csv(tmp_path / "hostile.csv")
+    records = list(read_export(path))
+    assert [r.row for r in records] == list(range(1, len(HOSTILE_ROWS) + 1))
+    for record, (_, note_id, ok, flag) in zip(records, HOSTILE_ROWS):
+        assert record.ok is ok, (record.row, record.error)
+        if ok:
+            assert record.note_id == note_id
+            assert isinstance(record.text, str)
+            if flag:
+                assert flag in record.flags, (record.row, record.flags)
+        else:
+            assert record.text is None
+            assert str(path) in record.error and f"row {record.row}" in record.error
+    assert sum(r.ok for r in records) == 11
+    # The embedded CRLF is kept in the text, so offsets point into the exported text.
+    assert records[0].text == "Patient denies chest pain.\r\nHas diabetes."
+    assert "\ufffd" in records[4].text
+    assert len(records[13].text) == 200_000
+
+
+def test_errors_never_contain_note_text(tmp_path):
+    path = write_hostile_csv(tmp_path / "hostile.csv")
+    for record in read_export(path):
+        if not record.ok:
+            assert "asthma" not in record.error and "fields" in record.error or "missing" in record.error
+
+
+def test_missing_column_is_fatal_and_actionable(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("id,body\n1,asthma\n")
+    with pytest.raises(ValueError, match="--text-col|--id-col"):
+        list(read_export(path))
+    records = list(read_export(path, id_col="id", text_col="body"))
+    assert records == [NoteRecord(row=1, note_id="1", text="asthma")]
+
+
+def test_tsv_and_blank_lines(tmp_path):
+    path = tmp_path / "notes.tsv"
+    path.write_text("note_id\ttext\nA\tasthma\n\nB\tcough\n")
+    records = list(read_export(path))
+    assert [(r.row, r.note_id, r.text) for r in records] == [(1, "A", "asthma"), (2, "B", "cough")]
+
+
+def test_jsonl_hostile(tmp_path):
+    path = tmp_path / "notes.jsonl"
+    lines = [
+        json.dumps({"note_id": "A", "text": "asthma"}).encode(),
+        b"",
+        b'{"note_id": "B", "text": "bad \xff byte"}',
+        b"{not json",
+        b"[1, 2]",
+        json.dumps({"note_id": 7, "text": "numeric id"}).encode(),
+        json.dumps({"note_id": "C"}).encode(),
+        json.dumps({"note_id": "D", "text": 12}).encode(),
+        json.dumps({"note_id": None, "text": "x"}).encode(),
+    ]
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\n")
+    records = list(read_export(path))
+    assert [r.row for r in records] == list(range(1, 9))
+    assert [r.ok for r in records] == [True, True, False, False, True, False, False, False]
+    assert records[1].flags == ["invalid_utf8"] and "\ufffd" in records[1].text
+    assert records[4].note_id == "7"
+    assert "line 4" in records[2].error
+
+
+def test_parquet(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table({"note_id": ["A", None, "C", "A"], "text": ["asthma", "x", None, "cough"]})
+    path = tmp_path / "notes.parquet"
+    pq.write_table(table, path)
+    reader = ExportReader(path)
+    records = list(reader)
+    assert [r.ok for r in records] == [True, False, False, True]
+    assert records[3].flags == ["duplicate_id"]
+    assert reader.progress() == (4, 4, "rows")
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [("a.csv", "csv"), ("a.TSV", "tsv"), ("a.jsonl", "jsonl"), ("x.y.parquet", "parquet")],
+)
+def test_detect_format(name, expected):
+    assert detect_format(name) == expected
+
+
+def test_detect_format_unknown():
+    with pytest.raises(ValueError, match="--input-format"):
+        detect_format("notes.xlsx")
