@@ -1,0 +1,429 @@
+"""`medical_context`: ConText-style assertion for clinical entities.
+
+Sets five booleans on every target entity (DISEASE and SYMPTOM by default): `span._.negated`,
+`span._.uncertain`, `span._.historical`, `span._.hypothetical` and `span._.family`.
+
+The negation vocabulary is negspacy's `en_clinical` termset, turned into rule data at build time
+(`scripts/build_context_rules.py` -> `rules/context_negex.jsonl`); `rules/context_clinical.jsonl`
+adds what NegEx lacks: the other four qualifiers, backward triggers ("is absent", "none"),
+pseudo-triggers and clause terminations. Differences from negspacy's Negex:
+
+- A trigger's scope runs forward, backward or both, from the trigger to the first termination
+  ("but", "however", ";", ", has", "reports", ...), the sentence edge, or `max_scope` tokens,
+  whichever comes first. Negex negates to the end of the sentence.
+- Commas do not end a forward scope, so lists work ("denies fever, chills, or cough"); a comma
+  followed by a clause start (", has", ", reports", ", she") does. A comma ends a backward scope.
+- Overlapping matches are resolved longest first, pseudo-triggers winning ties, so "no increase"
+  and "cannot rule out" are never read as "no" and "not".
+- An entity under a family-history section is `family`, under past medical or surgical history
+  `historical` (`use_sections`, `section_qualifiers`), when `span._.section` is set.
+
+Rules are data: a rule is a JSON object with `literal` (a phrase, matched on LOWER) or `pattern`
+(a Matcher token pattern), a `category` (a qualifier, "pseudo" or "termination"), a `direction`
+(forward, backward or bidirectional) and optional `max_scope` (tokens) and, for terminations,
+`categories` (the qualifiers whose scopes it ends; default all). Users add rules with
+`initialize(rules=[...])` or in the config:
+
+    [initialize.components.medical_context.rules]
+    @readers = "srsly.read_jsonl.v1"
+    path = "my_context_rules.jsonl"
+"""
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import srsly
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import ensure_path
+
+from ..errors import Errors
+from ..labels import ASSERTIONS, DISEASE, SYMPTOM
+
+RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+DEFAULT_RULE_FILES = ("context_negex.jsonl", "context_clinical.jsonl")
+PSEUDO = "pseudo"
+TERMINATION = "termination"
+CATEGORIES = ASSERTIONS + (PSEUDO, TERMINATION)
+DIRECTIONS = ("forward", "backward", "bidirectional")
+DEFAULT_SECTION_QUALIFIERS: Dict[str, List[str]] = {
+    "family_history": ["family"],
+    "past_medical_history": ["historical"],
+    "past_surgical_history": ["historical"],
+}
+# A later trigger of one of these categories ends a forward scope: in "history of stroke without
+# deficits" the deficits are negated, not historical. Negation is not ended by "history of"
+# ("no history of asthma" is negated and historical).
+TERMINATED_BY: Dict[str, Tuple[str, ...]] = {"historical": ("negated",)}
+# "Family history of X", "maternal history of X": the history is the relative's, and
+# `historical` describes the patient's own timeline, so a family entity is not historical.
+CLEARED_BY_FAMILY = ("historical",)
+# Punctuation that ends a scope whatever the rules say.
+CLAUSE_PUNCT = {";"}
+
+
+def default_rules() -> List[Dict[str, Any]]:
+    """Read the rules shipped with the package.
+
+    RETURNS (List[Dict[str, Any]]): The rules of every file in DEFAULT_RULE_FILES, in order.
+    """
+    rules: List[Dict[str, Any]] = []
+    for name in DEFAULT_RULE_FILES:
+        rules.extend(srsly.read_jsonl(RULES_DIR / name))
+    return rules
+
+
+def validate_rule(rule: Any, index: int) -> Dict[str, Any]:
+    """Check one rule and return it with its defaults filled in.
+
+    rule (Any): The rule as read from JSONL or config.
+    index (int): Its position, for the error message.
+    RETURNS (Dict[str, Any]): A new dict with `direction` set.
+    """
+    if not isinstance(rule, dict):
+        raise ValueError(Errors.E100.format(index=index, reason="not a JSON object"))
+    if ("literal" in rule) == ("pattern" in rule):
+        raise ValueError(Errors.E100.format(index=index, reason="needs exactly one of 'literal' or 'pattern'"))
+    if "literal" in rule and (not isinstance(rule["literal"], str) or not rule["literal"].strip()):
+        raise ValueError(Errors.E100.format(index=index, reason="'literal' must be a non-empty string"))
+    if "pattern" in rule and (not isinstance(rule["pattern"], list) or not rule["pattern"]):
+        raise ValueError(Errors.E100.format(index=index, reason="'pattern' must be a non-empty list"))
+    category = rule.get("category")
+    if category not in CATEGORIES:
+        raise ValueError(Errors.E101.format(index=index, value=category, known=", ".join(CATEGORIES)))
+    direction = rule.get("direction", "bidirectional" if category == TERMINATION else "forward")
+    if direction not in DIRECTIONS:
+        raise ValueError(Errors.E102.format(index=index, value=direction, known=", ".join(DIRECTIONS)))
+    max_scope = rule.get("max_scope")
+    if max_scope is not None and (not isinstance(max_scope, int) or max_scope < 1):
+        raise ValueError(Errors.E100.format(index=index, reason="'max_scope' must be a positive integer"))
+    categories = rule.get("categories")
+    if categories is not None and (not isinstance(categories, list) or set(categories) - set(ASSERTIONS)):
+        raise ValueError(Errors.E100.format(index=index, reason="'categories' must list qualifiers"))
+    return {**rule, "direction": direction}
+
+
+class MedicalContext:
+    """Assigns negated/uncertain/historical/hypothetical/family to clinical entities."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "medical_context",
+        *,
+        ent_types: Sequence[str] = (DISEASE, SYMPTOM),
+        max_scope: int = 15,
+        use_sections: bool = True,
+        section_qualifiers: Optional[Dict[str, List[str]]] = None,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        """Create the component. Rules come from `initialize` or `from_disk`; a component that
+        has neither loads the packaged rules on its first document.
+
+        nlp (Language): The pipeline.
+        name (str): The component name.
+        ent_types (Sequence[str]): Entity labels to assert on; empty means all.
+        max_scope (int): Longest scope in tokens for rules without their own `max_scope`.
+        use_sections (bool): Set qualifiers from `span._.section`.
+        section_qualifiers (Dict[str, List[str]]): Section name -> qualifiers it implies.
+        scorer (Optional[Callable]): The scoring method.
+        """
+        if max_scope < 1:
+            raise ValueError(Errors.E103.format(value=max_scope))
+        self.nlp = nlp
+        self.name = name
+        self.ent_types = set(ent_types)
+        self.max_scope = max_scope
+        self.use_sections = use_sections
+        self.section_qualifiers = dict(
+            DEFAULT_SECTION_QUALIFIERS if section_qualifiers is None else section_qualifiers
+        )
+        for section, quals in self.section_qualifiers.items():
+            if set(quals) - set(ASSERTIONS):
+                raise ValueError(Errors.E104.format(section=section, known=", ".join(ASSERTIONS)))
+        self.scorer = scorer
+        self.rules: Optional[List[Dict[str, Any]]] = None
+        self._matchers: Optional[Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]] = None
+
+    # --- rules ---------------------------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Optional[Callable[[], Iterable[Example]]] = None,
+        *,
+        nlp: Optional[Language] = None,
+        rules: Optional[Iterable[Dict[str, Any]]] = None,
+        use_default_rules: bool = True,
+    ) -> None:
+        """Load the rules: the packaged ones (unless `use_default_rules` is False) plus `rules`.
+
+        get_examples (Callable): Unused; rules are not learned.
+        nlp (Language): The pipeline.
+        rules (Iterable[Dict[str, Any]]): Extra rules, e.g. from `srsly.read_jsonl`.
+        use_default_rules (bool): Start from the packaged rules.
+        """
+        base = default_rules() if use_default_rules else []
+        self.set_rules(base + list(rules or []))
+
+    def add_rules(self, rules: Iterable[Dict[str, Any]]) -> None:
+        """Add rules to the current ones (the packaged ones if none are loaded yet)."""
+        current = self.rules if self.rules is not None else default_rules()
+        self.set_rules(current + list(rules))
+
+    def set_rules(self, rules: Iterable[Dict[str, Any]]) -> None:
+        """Replace all rules, validating each."""
+        self.rules = [validate_rule(rule, i) for i, rule in enumerate(rules)]
+        self._matchers = None
+
+    def _build(self) -> Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]:
+        """Compile the rules into one PhraseMatcher (literals) and one Matcher (patterns).
+
+        Rules with the same literal share one match key, so a phrase that is, e.g., both a
+        forward and a backward trigger is one match carrying two rules.
+        """
+        if self.rules is None:
+            self.set_rules(default_rules())
+        vocab = self.nlp.vocab
+        phrase_matcher = PhraseMatcher(vocab, attr="LOWER")
+        matcher = Matcher(vocab)
+        by_key: Dict[int, List[int]] = {}
+        literal_keys: Dict[str, str] = {}
+        for i, rule in enumerate(self.rules or []):
+            if "literal" in rule:
+                text = rule["literal"].lower()
+                key = "ctx_lit:" + text
+                if text not in literal_keys:
+                    literal_keys[text] = key
+                    phrase_matcher.add(key, [self.nlp.make_doc(text)])
+            else:
+                key = "ctx_pat:" + srsly.json_dumps(rule["pattern"], sort_keys=True)
+                if vocab.strings.add(key) not in by_key:
+                    matcher.add(key, [rule["pattern"]])
+            by_key.setdefault(vocab.strings.add(key), []).append(i)
+        return phrase_matcher, matcher, by_key
+
+    # --- inference -----------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        """Set the qualifiers on the target entities of one document.
+
+        doc (Doc): The document, with `doc.ents` (and ideally sentence boundaries) set.
+        RETURNS (Doc): The same document.
+        """
+        ents = [e for e in doc.ents if not self.ent_types or e.label_ in self.ent_types]
+        if not ents:
+            return doc
+        values = {id(e): dict.fromkeys(ASSERTIONS, False) for e in ents}
+        for category, start, end in self._scopes(doc, ents):
+            for ent in ents:
+                if ent.start < end and ent.end > start:
+                    values[id(ent)][category] = True
+        for ent in ents:
+            flags = values[id(ent)]
+            if self.use_sections:
+                section = ent._.section
+                for qualifier in self.section_qualifiers.get(section, ()) if section else ():
+                    flags[qualifier] = True
+            if flags["family"]:
+                for qualifier in CLEARED_BY_FAMILY:
+                    flags[qualifier] = False
+            for qualifier, value in flags.items():
+                ent._.set(qualifier, value)
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for doc in stream:
+            yield self(doc)
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+        """Score the qualifiers with the configured scorer (`Language.evaluate` calls this)."""
+        if self.scorer is None:
+            return {}
+        return self.scorer(examples, ent_types=sorted(self.ent_types) or None)
+
+    def find_triggers(self, doc: Doc, ents: Sequence[Span] = ()) -> List[Tuple[int, int, List[int]]]:
+        """Match the rules and resolve overlaps.
+
+        doc (Doc): The document.
+        ents (Sequence[Span]): Target entities; matches inside one are ignored, since a
+            phrase cannot qualify itself ("no appetite" as an entity is not negated by its "no").
+        RETURNS (List[Tuple[int, int, List[int]]]): (start, end, rule indices) sorted by start.
+        """
+        if self._matchers is None:
+            self._matchers = self._build()
+        phrase_matcher, matcher, by_key = self._matchers
+        inside = bytearray(len(doc))
+        for ent in ents:
+            for i in range(ent.start, ent.end):
+                inside[i] = 1
+        candidates = []
+        for key, start, end in list(phrase_matcher(doc)) + list(matcher(doc)):
+            if all(inside[start:end]):
+                continue
+            indices = by_key.get(key, [])
+            is_pseudo = any(self.rules[i]["category"] == PSEUDO for i in indices)  # type: ignore[index]
+            candidates.append((-(end - start), 0 if is_pseudo else 1, start, key, end, indices))
+        # Longest match first, pseudo-triggers winning ties, then leftmost: deterministic.
+        candidates.sort(key=lambda c: c[:4])
+        taken = bytearray(len(doc))
+        kept = []
+        for _, _, start, _, end, indices in candidates:
+            if any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = 1
+            kept.append((start, end, indices))
+        kept.sort()
+        return kept
+
+    def _scopes(self, doc: Doc, ents: Sequence[Span]) -> Iterator[Tuple[str, int, int]]:
+        """Yield (qualifier, start, end) token ranges that each trigger governs."""
+        rules = self.rules or []
+        triggers = self.find_triggers(doc, ents)
+        if not triggers:
+            return
+        n = len(doc)
+        # Sentence ids per token; one sentence when the doc has no boundaries.
+        if doc.has_annotation("SENT_START"):
+            sent_bounds = [(s.start, s.end) for s in doc.sents]
+        else:
+            sent_bounds = [(0, n)]
+        sent_of = [0] * n
+        for k, (s, e) in enumerate(sent_bounds):
+            for i in range(s, e):
+                sent_of[i] = k
+        # Terminations: (start, end, directions, categories or None for all).
+        stops: List[Tuple[int, int, str, Optional[frozenset]]] = []
+        for i, tok in enumerate(doc):
+            if tok.text in CLAUSE_PUNCT:
+                stops.append((i, i + 1, "bidirectional", None))
+        cues: List[Tuple[int, int, str, int]] = []  # (start, end, category, rule index)
+        for start, end, indices in triggers:
+            for r in indices:
+                rule = rules[r]
+                if rule["category"] == TERMINATION:
+                    cats = rule.get("categories")
+                    stops.append((start, end, rule["direction"], frozenset(cats) if cats else None))
+                elif rule["category"] != PSEUDO:
+                    cues.append((start, end, rule["category"], r))
+        for start, end, category, r in cues:
+            rule = rules[r]
+            window = rule.get("max_scope") or self.max_scope
+            s_start, s_end = sent_bounds[sent_of[start]]
+            if rule["direction"] in ("forward", "bidirectional"):
+                limit = min(s_end, end + window)
+                for b_start, _, direction, cats in stops:
+                    if end <= b_start < limit and direction != "backward" and (cats is None or category in cats):
+                        limit = b_start
+                for c_start, _, c_category, _ in cues:
+                    if end <= c_start < limit and c_category in TERMINATED_BY.get(category, ()):
+                        limit = c_start
+                if limit > end:
+                    yield category, end, limit
+            if rule["direction"] in ("backward", "bidirectional"):
+                floor = max(s_start, start - window)
+                for _, b_end, direction, cats in stops:
+                    if floor < b_end <= start and direction != "forward" and (cats is None or category in cats):
+                        floor = b_end
+                if start > floor:
+                    yield category, floor, start
+
+    # --- serialization -------------------------------------------------------------------
+    def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
+        """Write the rules to `path/rules.jsonl`."""
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_jsonl(path / "rules.jsonl", self.rules if self.rules is not None else default_rules())
+
+    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "MedicalContext":
+        """Load the rules written by `to_disk`."""
+        path = ensure_path(path)
+        rules_path = path / "rules.jsonl"
+        if not rules_path.exists():
+            raise ValueError(Errors.E105.format(path=rules_path))
+        self.set_rules(srsly.read_jsonl(rules_path))
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return srsly.msgpack_dumps({"rules": self.rules if self.rules is not None else default_rules()})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "MedicalContext":
+        self.set_rules(srsly.msgpack_loads(data)["rules"])
+        return self
+
+    # Matchers hold C state; rebuild them in the receiving process (nlp.pipe(n_process=...)).
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_matchers"] = None
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+# --- scoring -------------------------------------------------------------------------------
+def assertion_score(examples: Iterable[Example], *, ent_types: Optional[Sequence[str]] = None,
+                    qualifiers: Sequence[str] = ASSERTIONS, **kwargs: Any) -> Dict[str, Any]:
+    """Per-qualifier precision, recall and F on entities present in both docs.
+
+    Predicted and gold entities are paired by character offsets and label; a qualifier is
+    scored only on pairs, so NER errors do not count as assertion errors.
+
+    examples (Iterable[Example]): Examples whose reference entities carry the gold qualifiers.
+    ent_types (Optional[Sequence[str]]): Labels to score; None means all.
+    qualifiers (Sequence[str]): Which qualifiers to score.
+    RETURNS (Dict[str, Any]): `assertion_<q>_p/_r/_f` for each qualifier, None where undefined.
+    """
+    counts = {q: [0, 0, 0] for q in qualifiers}  # tp, fp, fn
+    for eg in examples:
+        gold = {(e.start_char, e.end_char, e.label_): e for e in eg.reference.ents
+                if ent_types is None or e.label_ in ent_types}
+        for pred in eg.predicted.ents:
+            ref = gold.get((pred.start_char, pred.end_char, pred.label_))
+            if ref is None:
+                continue
+            for q in qualifiers:
+                p, g = bool(pred._.get(q)), bool(ref._.get(q))
+                counts[q][0] += p and g
+                counts[q][1] += p and not g
+                counts[q][2] += g and not p
+    scores: Dict[str, Any] = {}
+    for q, (tp, fp, fn) in counts.items():
+        prec = tp / (tp + fp) if tp + fp else None
+        rec = tp / (tp + fn) if tp + fn else None
+        f = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if prec is not None and rec is not None else None)
+        scores.update({f"assertion_{q}_p": prec, f"assertion_{q}_r": rec, f"assertion_{q}_f": f})
+    return scores
+
+
+def make_assertion_scorer() -> Callable[..., Dict[str, Any]]:
+    """Registered as `spacy-medical.assertion_scorer.v1`."""
+    return assertion_score
+
+
+FACTORY_META = dict(
+    default_config={
+        "ent_types": [DISEASE, SYMPTOM],
+        "max_scope": 15,
+        "use_sections": True,
+        "section_qualifiers": DEFAULT_SECTION_QUALIFIERS,
+        "scorer": {"@scorers": "spacy-medical.assertion_scorer.v1"},
+    },
+    assigns=[f"span._.{q}" for q in ASSERTIONS],
+    requires=["doc.ents", "doc.sents"],
+    default_score_weights={f"assertion_{q}_{m}": None for q in ASSERTIONS for m in "prf"},
+)
+
+
+def make_medical_context(
+    nlp: Language,
+    name: str,
+    ent_types: List[str],
+    max_scope: int,
+    use_sections: bool,
+    section_qualifiers: Dict[str, List[str]],
+    scorer: Optional[Callable],
+) -> MedicalContext:
+    return MedicalContext(
+        nlp, name, ent_types=ent_types, max_scope=max_scope, use_sections=use_sections,
+        section_qualifiers=section_qualifiers, scorer=scorer,
+    )
