@@ -136,12 +136,14 @@ def _negex_nlp(nlp: Language) -> Language:
     return negex_nlp
 
 
-def compare(items: Sequence[GoldItem], nlp: Optional[Language] = None) -> Dict[str, Any]:
+def compare(items: Sequence[GoldItem], nlp: Optional[Language] = None,
+            qualifiers: Sequence[str] = ASSERTIONS) -> Dict[str, Any]:
     """Score `medical_context` and negspacy's Negex on the same documents.
 
     items (Sequence[GoldItem]): Gold data.
     nlp (Optional[Language]): A pipeline with `medical_sentences` and `medical_context`;
         a blank English one is built when None.
+    qualifiers (Sequence[str]): Qualifiers the gold data annotates.
     RETURNS (Dict[str, Any]): {"medical_context": scores, "negspacy": scores, "counts": ...}.
     """
     if nlp is None:
@@ -161,10 +163,11 @@ def compare(items: Sequence[GoldItem], nlp: Optional[Language] = None) -> Dict[s
             ent._.negated = bool(ent._.negex)
         theirs.append(doc)
     counts.update(documents=len(refs), entities=sum(len(r.ents) for r in refs))
-    for q in ASSERTIONS:
+    for q in qualifiers:
         counts[f"gold_{q}"] = sum(bool(e._.get(q)) for r in refs for e in r.ents)
     result: Dict[str, Any] = {"counts": counts}
-    result["medical_context"] = _rounded(assertion_score([Example(p, r) for p, r in zip(ours, refs)]))
+    result["medical_context"] = _rounded(assertion_score([Example(p, r) for p, r in zip(ours, refs)],
+                                                         qualifiers=qualifiers))
     result["negspacy"] = _rounded(assertion_score([Example(p, r) for p, r in zip(theirs, refs)],
                                                   qualifiers=("negated",)))
     return result
@@ -192,7 +195,8 @@ def evaluate_assertion(dev_path: Path = DEV_PATH, maccrobat_split: str = "test",
     metrics: Dict[str, Any] = {"dev": compare(read_dev_set(dev_path), nlp)}
     if with_maccrobat:
         items, read_counts = read_maccrobat_gold(maccrobat_split)
-        metrics["maccrobat"] = compare(items, nlp)
+        # MACCROBAT's POLARITY annotates negation and uncertainty only.
+        metrics["maccrobat"] = compare(items, nlp, qualifiers=("negated", "uncertain"))
         metrics["maccrobat"]["counts"].update(read_counts, split=maccrobat_split)
     import negspacy
 

@@ -21,7 +21,8 @@ pseudo-triggers and clause terminations. Differences from negspacy's Negex:
 Rules are data: a rule is a JSON object with `literal` (a phrase, matched on LOWER) or `pattern`
 (a Matcher token pattern), a `category` (a qualifier, "pseudo" or "termination"), a `direction`
 (forward, backward or bidirectional) and optional `max_scope` (tokens) and, for terminations,
-`categories` (the qualifiers whose scopes it ends; default all). Users add rules with
+`categories` (the qualifiers whose scopes it ends; default all) and `not_adjacent` (true: it does
+not end a scope right after the trigger, as "had" in "has not had any pain"). Users add rules with
 `initialize(rules=[...])` or in the config:
 
     [initialize.components.medical_context.rules]
@@ -55,7 +56,11 @@ DEFAULT_SECTION_QUALIFIERS: Dict[str, List[str]] = {
 # A later trigger of one of these categories ends a forward scope: in "history of stroke without
 # deficits" the deficits are negated, not historical. Negation is not ended by "history of"
 # ("no history of asthma" is negated and historical).
-TERMINATED_BY: Dict[str, Tuple[str, ...]] = {"historical": ("negated",)}
+# Negation is ended by an uncertainty cue ("no fracture, consistent with possible infection").
+TERMINATED_BY: Dict[str, Tuple[str, ...]] = {"historical": ("negated",), "negated": ("uncertain",)}
+# Before a backward trigger a comma ends the scope ("H/o seizures, none in years"), unless the
+# entity next to the trigger closes a list ("a, b, and c were not observed").
+LIST_CONJUNCTIONS = {"and", "or", "nor"}
 # "Family history of X", "maternal history of X": the history is the relative's, and
 # `historical` describes the patient's own timeline, so a family entity is not historical.
 CLEARED_BY_FAMILY = ("historical",)
@@ -98,6 +103,8 @@ def validate_rule(rule: Any, index: int) -> Dict[str, Any]:
     max_scope = rule.get("max_scope")
     if max_scope is not None and (not isinstance(max_scope, int) or max_scope < 1):
         raise ValueError(Errors.E100.format(index=index, reason="'max_scope' must be a positive integer"))
+    if not isinstance(rule.get("not_adjacent", False), bool):
+        raise ValueError(Errors.E100.format(index=index, reason="'not_adjacent' must be true or false"))
     categories = rule.get("categories")
     if categories is not None and (not isinstance(categories, list) or set(categories) - set(ASSERTIONS)):
         raise ValueError(Errors.E100.format(index=index, reason="'categories' must list qualifiers"))
@@ -292,17 +299,18 @@ class MedicalContext:
             for i in range(s, e):
                 sent_of[i] = k
         # Terminations: (start, end, directions, categories or None for all).
-        stops: List[Tuple[int, int, str, Optional[frozenset]]] = []
+        stops: List[Tuple[int, int, str, Optional[frozenset], bool]] = []
         for i, tok in enumerate(doc):
             if tok.text in CLAUSE_PUNCT:
-                stops.append((i, i + 1, "bidirectional", None))
+                stops.append((i, i + 1, "bidirectional", None, False))
         cues: List[Tuple[int, int, str, int]] = []  # (start, end, category, rule index)
         for start, end, indices in triggers:
             for r in indices:
                 rule = rules[r]
                 if rule["category"] == TERMINATION:
                     cats = rule.get("categories")
-                    stops.append((start, end, rule["direction"], frozenset(cats) if cats else None))
+                    stops.append((start, end, rule["direction"], frozenset(cats) if cats else None,
+                                  bool(rule.get("not_adjacent"))))
                 elif rule["category"] != PSEUDO:
                     cues.append((start, end, rule["category"], r))
         for start, end, category, r in cues:
@@ -311,8 +319,10 @@ class MedicalContext:
             s_start, s_end = sent_bounds[sent_of[start]]
             if rule["direction"] in ("forward", "bidirectional"):
                 limit = min(s_end, end + window)
-                for b_start, _, direction, cats in stops:
-                    if end <= b_start < limit and direction != "backward" and (cats is None or category in cats):
+                # `not_adjacent` terminations do not apply right after the trigger:
+                # "has not had any pain" keeps "had" in scope.
+                for b_start, _, direction, cats, not_adjacent in stops:
+                    if end + not_adjacent <= b_start < limit and direction != "backward" and (cats is None or category in cats):
                         limit = b_start
                 for c_start, _, c_category, _ in cues:
                     if end <= c_start < limit and c_category in TERMINATED_BY.get(category, ()):
@@ -321,11 +331,22 @@ class MedicalContext:
                     yield category, end, limit
             if rule["direction"] in ("backward", "bidirectional"):
                 floor = max(s_start, start - window)
-                for _, b_end, direction, cats in stops:
+                in_list = self._closes_list(doc, ents, start)
+                for b_start, b_end, direction, cats, _ in stops:
+                    if in_list and doc[b_start].text == ",":
+                        continue
                     if floor < b_end <= start and direction != "forward" and (cats is None or category in cats):
                         floor = b_end
                 if start > floor:
                     yield category, floor, start
+
+    @staticmethod
+    def _closes_list(doc: Doc, ents: Sequence[Span], start: int) -> bool:
+        """Whether an entity ending at `start` is the last item of a list ("..., and c")."""
+        for ent in ents:
+            if ent.end == start:
+                return ent.start > 0 and doc[ent.start - 1].lower_ in LIST_CONJUNCTIONS
+        return False
 
     # --- serialization -------------------------------------------------------------------
     def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
