@@ -1,0 +1,75 @@
+"""Per-label NER precision/recall/F1 of a pipeline on a `.spacy` corpus, with spaCy's scorer.
+
+Corpora define labels differently (BC5CDR calls "hypotension" a Disease, en_medical a SYMPTOM),
+so besides the scores on the corpus as converted, a *merged* view maps labels on both sides
+before scoring (e.g. SYMPTOM -> DISEASE), which makes the DISEASE score comparable with results
+published on the corpus' own definition.
+"""
+import json
+import time
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Union
+
+import spacy
+from spacy.language import Language
+from spacy.scorer import get_ner_prf
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+
+
+def relabel(doc: Doc, mapping: Dict[str, str]) -> Doc:
+    """Rename entity labels in place, keeping tokens marked missing as missing."""
+    if not mapping:
+        return doc
+    missing = [doc[i : i + 1] for i, token in enumerate(doc) if token.ent_iob == 0]
+    ents = [Span(doc, e.start, e.end, label=mapping.get(e.label_, e.label_)) for e in doc.ents]
+    doc.set_ents(ents, missing=missing, default="outside")
+    return doc
+
+
+def _round(scores: dict) -> dict:
+    out = {k: round(v, 4) for k, v in scores.items() if not isinstance(v, dict)}
+    out["ents_per_type"] = {
+        label: {k: round(v, 4) for k, v in prf.items()} for label, prf in sorted((scores.get("ents_per_type") or {}).items())
+    }
+    return out
+
+
+def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, merges: Optional[Dict[str, str]] = None, batch_size: int = 64) -> dict:
+    """Score a pipeline's entities against a gold `.spacy` file.
+
+    nlp (Union[str, Path, Language]): Pipeline or its name/path.
+    data (Union[str, Path]): The gold DocBin.
+    merges (Optional[Dict[str, str]]): Label renames for the merged view, e.g. {"SYMPTOM": "DISEASE"}.
+    RETURNS (dict): `scores` (P/R/F overall and per type), `merged` (if merges), docs, words, words/s.
+    """
+    if not isinstance(nlp, Language):
+        nlp = spacy.load(nlp)
+    gold_docs: List[Doc] = list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    started = time.perf_counter()
+    predicted = list(nlp.pipe((d.text for d in gold_docs), batch_size=batch_size))
+    seconds = time.perf_counter() - started
+    examples = [Example(p, g) for p, g in zip(predicted, gold_docs)]
+    words = sum(len([t for t in d if not t.is_space]) for d in gold_docs)
+    result = {
+        "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
+        "data": Path(data).name,
+        "docs": len(gold_docs),
+        "words": words,
+        "words_per_second": round(words / seconds, 1) if seconds else None,
+        "scores": _round(get_ner_prf(examples)),
+    }
+    if merges:
+        merged = [Example(relabel(p, merges), relabel(g, merges)) for p, g in zip(predicted, gold_docs)]
+        result["merged"] = {"labels": merges, "scores": _round(get_ner_prf(merged))}
+    return result
+
+
+def evaluate_to_file(model: Union[str, Path], data_files: Iterable[Path], output: Path, merges: Optional[Dict[str, str]] = None) -> dict:
+    """Evaluate one model on several files and write one JSON report keyed by file stem."""
+    nlp = spacy.load(model)
+    report = {Path(f).stem: evaluate_ner(nlp, f, merges=merges) for f in data_files}
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
+    return report

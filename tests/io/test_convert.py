@@ -1,0 +1,174 @@
+"""Converters: offsets, label mapping, missing-label marking, discontinuous and overlapping spans."""
+import json
+
+import pytest
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+
+from spacy_medical.io.brat import read_brat
+from spacy_medical.io.convert import CorpusConverter, convert_benchmark, convert_corpora, resolve_overlaps
+from spacy_medical.io.iob import read_iob
+from spacy_medical.io.lexicons import drug_terms, symptom_terms
+from spacy_medical.io.maccrobat import split_ids
+from spacy_medical.io.pubtator import read_pubtator
+
+
+def ents(doc):
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def missing(doc):
+    return [t.text for t in doc if t.ent_iob == 0]
+
+
+def test_lexicons(fake_corpora):
+    terms = symptom_terms(fake_corpora / "lexicons/symptom_ontology/symp.obo")
+    assert {"headache", "cephalalgia", "hypotension", "fever"} <= terms
+    assert "old symptom" not in terms  # obsolete
+    assert {"clonidine", "aspirin", "acetylsalicylic acid"} <= drug_terms(fake_corpora / "lexicons/drugbank_open_vocabulary/drugbank_vocabulary.csv")
+
+
+def test_maccrobat_mapping_discontinuous_and_overlap(fake_corpora):
+    converter = CorpusConverter(fake_corpora)
+    doc = next(converter.maccrobat("train"))
+    assert ents(doc) == [("chest pain", "SYMPTOM"), ("fever", "SYMPTOM"), ("aspirin", "DRUG"), ("hypertension", "DISEASE")]
+    # the discontinuous "rash ... arm" is not an entity, and its tokens are unknown rather than O
+    assert missing(doc) == ["rash", "was", "seen", "on", "the", "left", "arm"]
+    assert [s.text.strip() for s in doc.sents][1] == "He took aspirin for his hypertension."
+    report = converter.report.to_dict()["maccrobat/train"]
+    assert report["skipped_spans"] == {"discontinuous (tokens marked missing)": 1, "overlapping span (shorter one dropped)": 1}
+
+
+def test_bc5cdr_drugbank_chemicals_and_symptom_relabel(fake_corpora):
+    converter = CorpusConverter(fake_corpora, chemicals="drugbank", symptom_mentions="relabel")
+    doc = next(converter.bc5cdr("test"))
+    assert doc.user_data["doc_id"] == "1001"
+    assert ents(doc) == [("Clonidine", "DRUG"), ("hypotension", "SYMPTOM"), ("seizures", "SYMPTOM"), ("nephropathy", "DISEASE")]
+    assert missing(doc) == ["Benzene"]  # a chemical that is not a DrugBank drug: neither DRUG nor O
+    relabelled = converter.report.to_dict()["bc5cdr/test"]["relabelled"]
+    assert relabelled == {"chemical -> missing": 1, "disease -> SYMPTOM (Symptom Ontology term)": 2}
+
+
+@pytest.mark.parametrize(
+    "chemicals,symptom_mentions,expected,expected_missing",
+    [
+        ("all", "keep", [("Clonidine", "DRUG"), ("hypotension", "DISEASE"), ("Benzene", "DRUG"), ("seizures", "DISEASE"), ("nephropathy", "DISEASE")], []),
+        ("missing", "missing", [("nephropathy", "DISEASE")], ["Clonidine", "hypotension", "Benzene", "seizures"]),
+    ],
+)
+def test_bc5cdr_options(fake_corpora, chemicals, symptom_mentions, expected, expected_missing):
+    doc = next(CorpusConverter(fake_corpora, chemicals=chemicals, symptom_mentions=symptom_mentions).bc5cdr("train"))
+    assert ents(doc) == expected
+    assert missing(doc) == expected_missing
+
+
+def test_benchmark_keeps_own_labels(fake_corpora):
+    doc = next(CorpusConverter(fake_corpora).bc5cdr("dev", benchmark=True))
+    assert [label for _, label in ents(doc)] == ["CHEMICAL", "DISEASE", "CHEMICAL", "DISEASE", "DISEASE"]
+    assert missing(doc) == []
+
+
+@pytest.mark.parametrize("mask,expected_missing", [(True, ["headache", "aspirin"]), (False, [])])
+def test_ncbi_marks_unannotated_labels_missing(fake_corpora, mask, expected_missing):
+    doc = next(CorpusConverter(fake_corpora, mask_unannotated=mask).ncbi("train"))
+    assert ents(doc) == [("Familial breast cancer", "DISEASE")]
+    assert missing(doc) == expected_missing
+
+
+def test_convert_corpora_writes_docbins_and_report(fake_corpora, tmp_path):
+    out = tmp_path / "out"
+    report = convert_corpora(out, root=fake_corpora)
+    for split in ("train", "dev", "test"):
+        for name in ("maccrobat", "bc5cdr", "ncbi"):
+            docs = list(DocBin().from_disk(out / split / f"{name}.spacy").get_docs(Vocab()))
+            assert docs and all(d.user_data.get("doc_id") for d in docs)
+    # missing marks survive the round trip through DocBin
+    ncbi = list(DocBin().from_disk(out / "train" / "ncbi.spacy").get_docs(Vocab()))
+    assert missing(ncbi[0]) == ["headache", "aspirin"]
+    on_disk = json.loads((out / "conversion_report.json").read_text())
+    assert on_disk == json.loads(json.dumps(report))
+    assert sum(on_disk["corpora"][f"maccrobat/{s}"]["docs"] for s in ("train", "dev", "test")) == 60
+    bench = convert_benchmark(tmp_path / "bench", "ncbi", root=fake_corpora)
+    assert bench["corpora"]["ncbi-bench/test"]["entities"] == {"DISEASE": 2}
+
+
+def test_split_is_deterministic_and_disjoint():
+    ids = [str(i) for i in range(1000, 1160)]
+    split = split_ids(ids)
+    assert split == split_ids(list(reversed(ids)))
+    assert [len(split[s]) for s in ("train", "dev", "test")] == [104, 24, 32]
+    assert not set(split["train"]) & set(split["test"]) and not set(split["dev"]) & set(split["test"])
+    # adding a document never moves an existing one to another split
+    bigger = split_ids(ids + ["9999"])
+    assert set(split["test"]) - set(bigger["test"]) <= set(bigger["dev"]) | set(bigger["test"])
+
+
+def test_overlap_rule_prefers_longest_then_label_priority():
+    from spacy.tokens import Doc, Span
+
+    doc = Doc(Vocab(), words=["chronic", "kidney", "disease", "pain"])
+    spans = [Span(doc, 1, 3, "SYMPTOM"), Span(doc, 0, 3, "DISEASE"), Span(doc, 3, 4, "DRUG"), Span(doc, 3, 4, "SYMPTOM")]
+    kept, dropped = resolve_overlaps(spans)
+    assert [(s.text, s.label_) for s in kept] == [("chronic kidney disease", "DISEASE"), ("pain", "SYMPTOM")]
+    assert dropped == 2
+
+
+# --- malformed input: the error names the file and the line -------------------------------------
+@pytest.mark.parametrize(
+    "ann,match",
+    [
+        ("T1\tSign_symptom 0 500\tpain\n", "line 1: offsets 0-500 are outside"),
+        ("T1\tSign_symptom 2 7\tpain\n", "line 1: surface string does not match"),
+        ("T1\tSign_symptom\n", "line 1: text-bound annotation needs 3"),
+        ("T1\tSign_symptom 0 5\tchest\nT2\tSign_symptom x y\tpain\n", "line 2: offsets are not two integers"),
+        ("Q1\tsomething\n", "line 1: unknown annotation kind"),
+    ],
+)
+def test_brat_malformed(tmp_path, ann, match):
+    (tmp_path / "d.txt").write_text("chest pain", encoding="utf8")
+    (tmp_path / "d.ann").write_text(ann, encoding="utf8")
+    with pytest.raises(ValueError, match=match) as err:
+        read_brat(tmp_path / "d.txt")
+    assert "d.ann" in str(err.value)
+
+
+def test_brat_attributes_reach_the_span(tmp_path):
+    (tmp_path / "d.txt").write_text("no rash", encoding="utf8")
+    (tmp_path / "d.ann").write_text("T1\tSign_symptom 3 7\trash\nE1\tSign_symptom:T1 \nA1\tPOLARITY E1 NEG\n", encoding="utf8")
+    doc = read_brat(tmp_path / "d.txt")
+    assert doc.span_attributes("T1") == {"POLARITY": "NEG"}
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("1|t|Aspirin.\n1|a|Text.\n1\t0\t7\tAspirin\tProtein\t-1\n", "line 3: unknown label 'Protein'"),
+        ("1|t|Aspirin.\n1|a|Text.\n1\t0\t99\tAspirin\tChemical\t-1\n", "line 3: offsets 0-99"),
+        ("1|t|Aspirin.\n1|a|Text.\n1\t0\t7\tAspirix\tChemical\t-1\n", "line 3: offsets do not reproduce"),
+        ("1|t|Aspirin.\n1|a|Text.\n1\t0\n", "line 3: mention line needs"),
+        ("1\t0\t7\tAspirin\tChemical\t-1\n", "line 1: annotation line before"),
+    ],
+)
+def test_pubtator_malformed(tmp_path, content, match):
+    path = tmp_path / "bad.PubTator.txt"
+    path.write_text(content, encoding="utf8")
+    with pytest.raises(ValueError, match=match) as err:
+        list(read_pubtator(path))
+    assert "bad.PubTator.txt" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [("a\tO\nb\n", "line 2: expected"), ("a\tB-Chemical\n", "line 1: unknown label 'B-Chemical'"), ("a\tX-Disease\n", "line 1: unknown label")],
+)
+def test_iob_malformed(tmp_path, content, match):
+    path = tmp_path / "bad.tsv"
+    path.write_text(content, encoding="utf8")
+    with pytest.raises(ValueError, match=match):
+        list(read_iob(path, {"Disease"}))
+
+
+def test_iob_sentences_and_line_numbers(tmp_path):
+    path = tmp_path / "ok.tsv"
+    path.write_text("a\tB-Disease\nb\tI-Disease\n\nc\tO\n", encoding="utf8")
+    assert list(read_iob(path, {"Disease"})) == [(1, ["a", "b"], ["B-Disease", "I-Disease"]), (4, ["c"], ["O"])]
