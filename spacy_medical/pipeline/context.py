@@ -29,6 +29,7 @@ not end a scope right after the trigger, as "had" in "has not had any pain"). Us
     @readers = "srsly.read_jsonl.v1"
     path = "my_context_rules.jsonl"
 """
+from bisect import bisect_right
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -64,8 +65,6 @@ LIST_CONJUNCTIONS = {"and", "or", "nor"}
 # "Family history of X", "maternal history of X": the history is the relative's, and
 # `historical` describes the patient's own timeline, so a family entity is not historical.
 CLEARED_BY_FAMILY = ("historical",)
-# Punctuation that ends a scope whatever the rules say.
-CLAUSE_PUNCT = {";"}
 
 
 def default_rules() -> List[Dict[str, Any]]:
@@ -263,7 +262,10 @@ class MedicalContext:
             for i in range(ent.start, ent.end):
                 inside[i] = 1
         candidates = []
-        for key, start, end in list(phrase_matcher(doc)) + list(matcher(doc)):
+        matches = list(phrase_matcher(doc))
+        if len(matcher):  # the Matcher costs a pass over every token: only when patterns exist
+            matches.extend(matcher(doc))
+        for key, start, end in matches:
             if all(inside[start:end]):
                 continue
             indices = by_key.get(key, [])
@@ -288,21 +290,14 @@ class MedicalContext:
         triggers = self.find_triggers(doc, ents)
         if not triggers:
             return
-        n = len(doc)
-        # Sentence ids per token; one sentence when the doc has no boundaries.
+        # One sentence when the doc has no boundaries.
         if doc.has_annotation("SENT_START"):
             sent_bounds = [(s.start, s.end) for s in doc.sents]
         else:
-            sent_bounds = [(0, n)]
-        sent_of = [0] * n
-        for k, (s, e) in enumerate(sent_bounds):
-            for i in range(s, e):
-                sent_of[i] = k
+            sent_bounds = [(0, len(doc))]
+        sent_starts = [b[0] for b in sent_bounds]
         # Terminations: (start, end, directions, categories or None for all).
         stops: List[Tuple[int, int, str, Optional[frozenset], bool]] = []
-        for i, tok in enumerate(doc):
-            if tok.text in CLAUSE_PUNCT:
-                stops.append((i, i + 1, "bidirectional", None, False))
         cues: List[Tuple[int, int, str, int]] = []  # (start, end, category, rule index)
         for start, end, indices in triggers:
             for r in indices:
@@ -316,7 +311,7 @@ class MedicalContext:
         for start, end, category, r in cues:
             rule = rules[r]
             window = rule.get("max_scope") or self.max_scope
-            s_start, s_end = sent_bounds[sent_of[start]]
+            s_start, s_end = sent_bounds[bisect_right(sent_starts, start) - 1]
             if rule["direction"] in ("forward", "bidirectional"):
                 limit = min(s_end, end + window)
                 # `not_adjacent` terminations do not apply right after the trigger:
