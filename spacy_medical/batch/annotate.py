@@ -42,7 +42,7 @@ class AnnotateResult:
 
     @property
     def accounting(self) -> str:
-        verdict = "OK" if self.read == self.annotated + self.failed else "MISMATCH"
+        verdict = "all accounted for" if self.read == self.annotated + self.failed else "COUNTS DO NOT ADD UP"
         return (f"read {self.read}, annotated {self.annotated}, failed {self.failed} "
                 f"[{verdict}] (output: {self.output}; errors: {self.errors})")
 
@@ -213,3 +213,23 @@ def _finish(counts: Dict[str, int], output: Path, errors: Path, allow_failures: 
         code = EXIT_OK
     return AnnotateResult(read=counts["read"], annotated=counts["annotated"], failed=counts["failed"],
                           output=output, errors=errors, exit_code=code, resumed_after_row=resumed_after)
+
+
+def annotate_preview(
+    input_path: Union[str, Path],
+    *,
+    model: Any = "en_medical",
+    id_col: str = "note_id",
+    text_col: str = "text",
+    limit: Optional[int] = None,
+) -> List[Tuple[NoteRecord, Dict[str, Any]]]:
+    """Annotate the first records of a small export in memory (for `spacy-medical demo`).
+
+    input_path (Union[str, Path]): The export.
+    model (Any): Package name or path of the pipeline, or a loaded Language.
+    limit (Optional[int]): Only the first `limit` records.
+    RETURNS (List[Tuple[NoteRecord, Dict[str, Any]]]): Each record with its output record.
+    """
+    reader = ExportReader(input_path, id_col=id_col, text_col=text_col)
+    records = (r for r in reader if limit is None or r.row <= limit)
+    return list(annotate_records(load_pipeline(model), records))

@@ -5,36 +5,9 @@ import pytest
 
 from spacy_medical.io.exports import ExportReader, NoteRecord, detect_format, read_export
 
-# A hostile export written byte by byte: BOM, CRLF, bare CR, embedded newlines, invalid UTF-8,
-# NUL, too many/few fields, a missing id, a duplicate id, markup, control chars, non-English
-# text and a single 200,000-character token. Row numbers and expected outcomes are in HOSTILE.
-HOSTILE_ROWS = [
-    # (raw bytes of the record, expected note_id, ok?, expected flag or None)
-    (b'N1,"Patient denies chest pain.\r\nHas diabetes."\r\n', "N1", True, None),
-    (b'N2,""\r\n', "N2", True, "empty_text"),
-    (b'N3,"   \t "\r\n', "N3", True, "empty_text"),
-    (b',"no id here, has asthma"\r\n', None, False, None),
-    (b'N5,"bad bytes \xff\xfe here, asthma"\r', "N5", True, "invalid_utf8"),
-    (b'N6,"nul \x00 byte, asthma"\n', "N6", True, "nul_bytes"),
-    (b"N7,too,many,fields\n", "N7", False, None),
-    (b"N8\n", "N8", False, None),
-    (b'N1,"duplicate id, aspirin"\n', "N1", True, "duplicate_id"),
-    (b'N10,"<html><body><p>Asthma</p></body></html>"\n', "N10", True, "html_markup"),
-    (b'N11,"{\\rtf1\\ansi asthma}"\n', "N11", True, "rtf_markup"),
-    (b'N12,"ctrl \x07\x1b chars, asthma"\n', "N12", True, "control_chars"),
-    ('N13,"Le patient a de l\'asthme. 患者有哮喘"\n'.encode("utf8"), "N13", True, None),
-    (b'N14,"' + b"x" * 200_000 + b'"\n', "N14", True, None),
-]
-
-
-def write_hostile_csv(path):
-    data = b"\xef\xbb\xbfnote_id,text\r\n" + b"".join(raw for raw, *_ in HOSTILE_ROWS)
-    path.write_bytes(data)
-    return path
-
-
-def test_hostile_csv_every_record_accounted(tmp_path):
-    path = write_hostile_csv(tmp_path / "hostile.csv")
+def test_hostile_csv_every_record_accounted(tmp_path, hostile_csv):
+    HOSTILE_ROWS = hostile_csv.rows
+    path = hostile_csv(tmp_path / "hostile.csv")
     records = list(read_export(path))
     assert [r.row for r in records] == list(range(1, len(HOSTILE_ROWS) + 1))
     for record, (_, note_id, ok, flag) in zip(records, HOSTILE_ROWS):
@@ -54,11 +27,11 @@ def test_hostile_csv_every_record_accounted(tmp_path):
     assert len(records[13].text) == 200_000
 
 
-def test_errors_never_contain_note_text(tmp_path):
-    path = write_hostile_csv(tmp_path / "hostile.csv")
-    for record in read_export(path):
-        if not record.ok:
-            assert "asthma" not in record.error and "fields" in record.error or "missing" in record.error
+def test_errors_never_contain_note_text(tmp_path, hostile_csv):
+    path = hostile_csv(tmp_path / "hostile.csv")
+    errors = [r.error for r in read_export(path) if not r.ok]
+    assert len(errors) == 3
+    assert not any("asthma" in e or "fields" in e and "many" in e for e in errors)
 
 
 def test_missing_column_is_fatal_and_actionable(tmp_path):

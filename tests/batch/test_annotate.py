@@ -1,0 +1,170 @@
+"""Tests of the batch job: accounting, formats, chunking, failing components, n_process."""
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from spacy.language import Language
+from spacy.tokens import Span
+
+from spacy_medical.batch import annotate
+from spacy_medical.batch.local import annotate_records, chunk_text
+from spacy_medical.io.exports import NoteRecord
+
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def check_offsets(records, texts):
+    for rec in records:
+        for ent in rec["entities"]:
+            assert texts[rec["row"]][ent["start"]:ent["end"]] == ent["text"]
+
+
+@pytest.mark.parametrize("output", ["out.jsonl", "out.csv", "out.parquet"])
+def test_hostile_csv_every_record_accounted(tmp_path, tiny_model, output, hostile_csv):
+    src = hostile_csv(tmp_path / "hostile.csv")
+    result = annotate(src, tmp_path / output, model=tiny_model, progress=False, chunk_chars=50_000)
+    assert (result.read, result.annotated, result.failed) == (14, 11, 3)
+    assert result.exit_code == 1
+    errors = read_jsonl(tmp_path / "out.errors.jsonl")
+    assert [e["row"] for e in errors] == [4, 7, 8]
+    assert all(set(e) == {"row", "note_id", "error"} for e in errors)
+    if output.endswith(".jsonl"):
+        rows = read_jsonl(tmp_path / output)
+        assert sorted([r["row"] for r in rows] + [e["row"] for e in errors]) == list(range(1, 15))
+        dup = [r for r in rows if r["row"] == 9][0]
+        assert dup["note_id"] == "N1" and "duplicate_id" in dup["flags"]
+        assert {r["model"] for r in rows} == {"en_tiny_test"} and {r["model_version"] for r in rows} == {"0.0.1"}
+        long = [r for r in rows if r["row"] == 14][0]
+        assert long["status"] == "ok" and "chunked" in long["flags"]
+    elif output.endswith(".parquet"):
+        notes = pq.read_table(tmp_path / output / "notes").to_pylist()
+        assert [n["row"] for n in notes] == list(range(1, 15))
+        assert [n["status"] for n in notes].count("failed") == 3
+        ents = pq.read_table(tmp_path / output / "entities").to_pylist()
+        assert {e["label"] for e in ents} == {"SYMPTOM", "DISEASE", "DRUG"}
+    else:
+        notes = (tmp_path / "out.notes.csv").read_text().splitlines()
+        assert len(notes) == 1 + 14
+
+
+def test_allow_failures_and_limit(tmp_path, tiny_model, hostile_csv):
+    src = hostile_csv(tmp_path / "hostile.csv")
+    result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False, allow_failures=True)
+    assert result.exit_code == 0 and result.failed == 3
+    result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False, limit=3)
+    assert (result.read, result.annotated, result.failed, result.exit_code) == (3, 3, 0, 0)
+    assert [r["row"] for r in read_jsonl(tmp_path / "o.jsonl")] == [1, 2, 3]
+
+
+def test_jsonl_and_parquet_inputs_same_output(tmp_path, tiny_model):
+    notes = [{"note_id": f"P{i}", "text": t} for i, t in enumerate(["asthma and cough", "", "aspirin daily"])]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(n) + "\n" for n in notes))
+    pq.write_table(pa.Table.from_pylist(notes), tmp_path / "in.parquet")
+    out = {}
+    for src in ("in.jsonl", "in.parquet"):
+        result = annotate(tmp_path / src, tmp_path / f"{src}.out.jsonl", model=tiny_model, progress=False)
+        assert (result.read, result.annotated, result.failed, result.exit_code) == (3, 3, 0, 0)
+        out[src] = read_jsonl(tmp_path / f"{src}.out.jsonl")
+    assert out["in.jsonl"] == out["in.parquet"]
+    assert [len(r["entities"]) for r in out["in.jsonl"]] == [2, 0, 1]
+
+
+def test_long_note_chunked_offsets_into_original(tmp_path, tiny_model):
+    line = "Patient reports cough. No chest pain today, takes aspirin.\n"
+    text = line * (3_000_000 // len(line)) + "x" * 200_000 + " final diabetes"
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"note_id": "L1", "text": text}) + "\n" + json.dumps({"note_id": "L2", "text": "asthma"}) + "\n")
+    result = annotate(path, tmp_path / "long.out.jsonl", model=tiny_model, progress=False)
+    assert (result.read, result.annotated, result.failed) == (2, 2, 0)
+    rec = read_jsonl(tmp_path / "long.out.jsonl")[0]
+    assert "chunked" in rec["flags"]
+    assert len(rec["entities"]) == 3 * (3_000_000 // len(line)) + 1
+    check_offsets([rec], {1: text})
+    assert rec["entities"][-1]["end"] == len(text)
+
+
+@pytest.mark.parametrize("max_chars", [7, 40, 1000])
+def test_chunk_text_covers_text(max_chars):
+    text = "line one\nline two. And more\r\nabcdefghijklmnopqrstuvwxyz" * 5
+    chunks = chunk_text(text, max_chars)
+    assert "".join(c for _, c in chunks) == text
+    assert all(len(c) <= max_chars for _, c in chunks)
+    assert all(text[o:o + len(c)] == c for o, c in chunks)
+
+
+@Language.component("test_boom")
+def _boom(doc):
+    if "BOOM" in doc.text:
+        raise ValueError("kaboom")
+    return doc
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_failing_component_fails_only_its_record(n_process, tiny_nlp):
+    nlp = tiny_nlp()
+    nlp.add_pipe("test_boom")
+    texts = ["asthma", "BOOM secret note text", "cough", "BOOM", "aspirin"] * 3
+    records = [NoteRecord(row=i + 1, note_id=f"B{i}", text=t) for i, t in enumerate(texts)]
+    results = [r for _, r in annotate_records(nlp, records, batch_size=2, n_process=n_process)]
+    assert [r["row"] for r in results] == list(range(1, 16))
+    failed = [r for r in results if r["status"] == "failed"]
+    assert [r["row"] for r in failed] == [2, 4, 7, 9, 12, 14]
+    assert all("test_boom" in r["error"] and "secret" not in r["error"] for r in failed)
+
+
+@Language.component("test_context", assigns=["span._.negated", "span._.section", "doc._.summary"])
+def _context(doc):
+    for ent in doc.ents:
+        ent._.negated = "denies" in doc.text[: ent.start_char]
+        ent._.section = "hpi"
+    doc.spans["sections"] = [Span(doc, 0, len(doc), label="history_of_present_illness")] if len(doc) else []
+    doc._.summary = {"text": f"{len(doc.ents)} findings", "problems": [{"text": e.text, "start": e.start_char, "end": e.end_char} for e in doc.ents]}
+    return doc
+
+
+def test_assertions_sections_summary_flow_through(tmp_path, tiny_nlp):
+    import spacy_medical  # noqa: F401  (installs the extensions)
+
+    nlp = tiny_nlp()
+    nlp.add_pipe("test_context")
+    src = tmp_path / "in.csv"
+    src.write_text('note_id,text\nA,"denies chest pain, has asthma"\nB,""\n')
+    result = annotate(src, tmp_path / "o.jsonl", model=nlp, progress=False, html_path=tmp_path / "r.html")
+    assert result.exit_code == 0
+    rec = read_jsonl(tmp_path / "o.jsonl")[0]
+    assert [(e["text"], e["negated"], e["section"]) for e in rec["entities"]] == [("chest pain", True, "hpi"), ("asthma", True, "hpi")]
+    assert "uncertain" not in rec["entities"][0]
+    assert rec["sections"] == [{"label": "history_of_present_illness", "start": 0, "end": 29}]
+    assert rec["summary"]["text"] == "2 findings"
+    html = (tmp_path / "r.html").read_text()
+    assert "negated" in html and "2 findings" in html and "repeating-linear-gradient" in html
+
+
+def test_n_process_2_equals_1(tmp_path, tiny_model, notes_csv):
+    src = notes_csv(tmp_path / "notes.csv", 300)
+    outs = []
+    for n in (1, 2):
+        result = annotate(src, tmp_path / f"o{n}.jsonl", model=tiny_model, n_process=n, batch_size=16, progress=False)
+        assert (result.read, result.annotated, result.failed) == (300, 300, 0)
+        outs.append((tmp_path / f"o{n}.jsonl").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_progress_log_lines_have_no_text(tmp_path, tiny_model, notes_csv):
+    import io
+
+    src = notes_csv(tmp_path / "notes.csv", 30)
+    stream = io.StringIO()
+    from spacy_medical.batch.progress import Progress
+
+    annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=True, progress_stream=stream)
+    progress = Progress(lambda: (5, 10, "B"), stream=stream, interval=0)
+    progress.update(3, 2, 1, 3)
+    lines = stream.getvalue()
+    assert "3 notes" not in lines and "annotate: row 3, 2 annotated, 1 failed" in lines and "ETA" in lines
+    assert "asthma" not in lines and "patient" not in lines
