@@ -25,5 +25,8 @@ SECTIONS = (
     "assessment",
     "plan",
     "instructions",
+    "vital_signs",
+    "procedures",
+    "hospital_course",
     "other",
 )

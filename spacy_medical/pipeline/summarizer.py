@@ -370,3 +370,20 @@ def make_medical_summarizer(
         section_weights=section_weights,
         label_weights=label_weights,
     )
+
+
+def format_summary(summary: Dict[str, Any]) -> str:
+    """A terminal rendering of `doc._.summary`: the text, then one table per list."""
+    from wasabi import row, table
+
+    parts = [summary.get("text") or "(no summary sentences)"]
+    for key in ("problems", "symptoms", "negatives", "medications"):
+        items = summary.get(key) or []
+        parts.append(f"\n{key.upper()} ({len(items)})")
+        if items:
+            rows = []
+            for item in items:
+                flags = ",".join(name for name in ASSERTIONS if item.get(name)) or "-"
+                rows.append((item["text"], item["label"], item.get("section") or "-", flags, f"{item['start_char']}-{item['end_char']}"))
+            parts.append(table(rows, header=("text", "label", "section", "flags", "chars"), divider=True))
+    return "\n".join(parts)
