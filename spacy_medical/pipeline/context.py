@@ -286,8 +286,8 @@ class MedicalContext:
 
     def _scopes(self, doc: Doc, ents: Sequence[Span]) -> Iterator[Tuple[str, int, int]]:
         """Yield (qualifier, start, end) token ranges that each trigger governs."""
+        triggers = self.find_triggers(doc, ents)  # loads the packaged rules if none are set
         rules = self.rules or []
-        triggers = self.find_triggers(doc, ents)
         if not triggers:
             return
         # One sentence when the doc has no boundaries.
