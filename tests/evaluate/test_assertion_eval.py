@@ -46,7 +46,7 @@ def test_compare_beats_negex_on_hard_cases(tiny_dev):
 
 def test_evaluate_assertion_writes_json(tiny_dev, tmp_path):
     out = tmp_path / "metrics" / "assertion.json"
-    metrics = evaluate_assertion(tiny_dev, output=out, with_maccrobat=False)
+    metrics = evaluate_assertion(tiny_dev, output=out, with_maccrobat=False, holdout_path=None)
     assert json.loads(out.read_text()) == metrics
     assert "| negated | 4 | medical_context | 1.000 | 1.000 | 1.000 |" in format_table(metrics)
 
