@@ -27,11 +27,12 @@ def main(
     sections_out: Path = typer.Option(Path("metrics/sections.json")),
     max_sentences: Optional[int] = typer.Option(None, help="Override the summarizer's length"),
     limit: Optional[int] = typer.Option(None, help="Only the first N encounters per split (quick check)"),
+    corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: SPACY_MEDICAL_CORPORA or ../shared/corpora)"),
 ):
     model = model or default_model()
     result = evaluate_summaries(
         model,
-        corpora_dir() / "aci_bench",
+        (corpora or corpora_dir()) / "aci_bench",
         dialogue_model=dialogue_model if dialogue_model.exists() else None,
         max_sentences=max_sentences,
         limit=limit,

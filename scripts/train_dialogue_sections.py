@@ -1,7 +1,7 @@
 """Glue for `spacy project run train-dialogue-sections`: train the MTS-Dialog section classifier
 with `spacy_medical.train_dialogue` and write its accuracy (vs the majority-class baseline)."""
-import sys
 from pathlib import Path
+from typing import Optional
 
 import srsly
 import typer
@@ -15,8 +15,9 @@ def main(
     metrics: Path = typer.Option(Path("metrics/mts_dialog.json"), help="Where to write the accuracies"),
     n_iter: int = typer.Option(20, help="Epochs (the best one on MTS-Dialog valid is kept)"),
     seed: int = typer.Option(0),
+    corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: SPACY_MEDICAL_CORPORA or ../shared/corpora)"),
 ):
-    result = train_and_evaluate(corpora_dir() / "mts_dialog", output, n_iter=n_iter, seed=seed)
+    result = train_and_evaluate((corpora or corpora_dir()) / "mts_dialog", output, n_iter=n_iter, seed=seed)
     metrics.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(metrics, result)
     for split in ("test1", "test2"):

@@ -5,7 +5,7 @@ same length in words, in the same run:
 - lead-N: the first words of the dialogue (speaker tags removed);
 - TextRank: `pytextrank`'s sentence extraction. No tagger or parser is installable offline, so
   the TextRank doc gets a POS-free stand-in: every alphabetic non-stop token is a NOUN node and
-  its own candidate phrase (plus the NER entities); sentences come from `medical_sentences`.
+  its own candidate phrase (plus the NER entities); sentences end at line breaks and . ? !.
 Scores against the reference note: ROUGE-1/2/L F1 (`rouge-score`, Porter stemming) and
 clinical concept recall, the share of the reference note's distinct DISEASE/SYMPTOM/DRUG
 mentions (found by running the same NER over the note) whose normalized text occurs in the
@@ -199,12 +199,11 @@ def lead_n(text: str, n_words: int) -> str:
 
 
 def textrank_pipeline(nlp: Optional[Language] = None) -> Language:
-    """A pipeline for pytextrank: `medical_sentences` then `textrank`. `textrank_summary` adds
-    the NER entities and the POS-free stand-in before the `textrank` step."""
+    """A pipeline for pytextrank. `textrank_summary` adds sentence starts, the NER entities and
+    the POS-free stand-in before the `textrank` step."""
     import pytextrank  # noqa: F401  (registers the "textrank" factory)
 
     tr = spacy.blank("en")
-    tr.add_pipe("medical_sentences")
 
     # Without a parser, each content token is its own "noun chunk"; pytextrank only falls back
     # when noun_chunks raises NotImplementedError, which it does not for English.
@@ -216,6 +215,17 @@ def textrank_pipeline(nlp: Optional[Language] = None) -> Language:
     tr.vocab.get_noun_chunks = chunks
     tr.add_pipe("textrank")
     return tr
+
+
+def _sentences(doc: Doc) -> None:
+    """Sentence starts at every line and after ".", "?", "!": the transcripts are lower-cased,
+    so a case-based splitter would leave each turn, or the whole dialogue, as one sentence."""
+    for i, tok in enumerate(doc):
+        if i == 0:
+            tok.is_sent_start = True
+        else:
+            prev = doc[i - 1]
+            tok.is_sent_start = (prev.text in {".", "?", "!"} or "\n" in prev.text) and not tok.is_space
 
 
 def _pos_stand_in(doc: Doc) -> None:
@@ -232,6 +242,7 @@ def textrank_summary(tr: Language, text: str, ents: Sequence[Tuple[int, int, str
     doc = tr.make_doc(text)
     for name, proc in tr.pipeline:
         if name == "textrank":
+            _sentences(doc)
             _pos_stand_in(doc)
             spans = [doc.char_span(s, e, label=l, alignment_mode="contract") for s, e, l in ents]
             doc.ents = spacy.util.filter_spans([s for s in spans if s is not None])

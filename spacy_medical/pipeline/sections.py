@@ -346,6 +346,8 @@ class MedicalSections:
         """Use a trained dialogue classifier (a pipeline with a `textcat`, or its folder)."""
         import spacy
 
+        if isinstance(model, (str, Path)) and not Path(model).is_dir():
+            raise ValueError(Errors.E209.format(path=str(model)))
         nlp = spacy.load(model) if isinstance(model, (str, Path)) else model
         if "textcat" not in nlp.pipe_names:
             raise ValueError(Errors.E204.format(path=str(model)))
@@ -439,7 +441,8 @@ FACTORY_META = dict(
     },
     assigns=["doc.spans", "span._.section"],
     requires=["doc.ents"],
-    default_score_weights={"sections_header_f": 1.0, "sections_header_p": 0.0, "sections_header_r": 0.0, "sections_label_acc": None},
+    # Zero weights: a training dev set without section spans must not sway model selection.
+    default_score_weights={"sections_header_f": 0.0, "sections_header_p": 0.0, "sections_header_r": 0.0, "sections_label_acc": None},
 )
 
 

@@ -130,3 +130,35 @@ def test_round_trip(nlp, tmp_path):
     nlp.to_disk(tmp_path / "p")
     nlp2 = spacy.load(tmp_path / "p")
     assert nlp2(NOTE)._.summary == nlp(NOTE)._.summary
+
+
+CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["medical_sections", "medical_summarizer"]
+
+[components]
+
+[components.medical_sections]
+factory = "medical_sections"
+
+[components.medical_sections.scorer]
+@scorers = "spacy-medical.sections_scorer.v1"
+
+[components.medical_summarizer]
+factory = "medical_summarizer"
+max_sentences = 2
+"""
+
+
+def test_factories_build_from_config_string():
+    from spacy.util import load_model_from_config
+    from thinc.api import Config
+
+    nlp = load_model_from_config(Config().from_str(CONFIG), auto_fill=True)
+    nlp.initialize()
+    assert nlp.pipe_names == ["medical_sections", "medical_summarizer"]
+    assert nlp.get_pipe("medical_summarizer").max_sentences == 2
+    doc = nlp("PLAN\nRest and fluids for the cold.\nCall the clinic if worse.\nReturn to clinic in one week.")
+    assert len(doc._.summary["units"]) == 2
+    assert [s.label_ for s in doc.spans["sections"]] == ["plan"]
