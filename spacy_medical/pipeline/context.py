@@ -425,7 +425,7 @@ FACTORY_META = dict(
         "scorer": {"@scorers": "spacy-medical.assertion_scorer.v1"},
     },
     assigns=[f"span._.{q}" for q in ASSERTIONS],
-    requires=["doc.ents", "doc.sents"],
+    requires=["doc.ents", "token.is_sent_start"],
     default_score_weights={f"assertion_{q}_{m}": None for q in ASSERTIONS for m in "prf"},
 )
 
