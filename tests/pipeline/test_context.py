@@ -353,3 +353,19 @@ def test_assertion_scorer_is_registered():
     scorer = spacy.registry.scorers.get("spacy-medical.assertion_scorer.v1")()
     assert scorer is assertion_score
     assert isinstance(spacy.blank("en").add_pipe("medical_context"), MedicalContext)
+
+
+def test_context_with_medical_sections():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medical_sentences")
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    nlp.add_pipe("medical_sections")
+    nlp.add_pipe("medical_context")
+    nlp.initialize()
+    ruler.add_patterns([{"label": D, "pattern": p} for p in ("diabetes", "asthma", "hypertension")]
+                       + [{"label": S, "pattern": "fever"}])
+    doc = nlp("HPI: Fever for two days.\n\nFAMILY HISTORY:\nDiabetes in mother.\n\n"
+              "PAST MEDICAL HISTORY:\nAsthma. No hypertension.\n")
+    assert [(e.text, set(f)) for e, f in zip(doc.ents, flags(doc))] == [
+        ("Fever", set()), ("Diabetes", {F}), ("Asthma", {H}), ("hypertension", {N, H})
+    ]
