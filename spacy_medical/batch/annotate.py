@@ -116,6 +116,8 @@ def annotate(
     """
     if engine not in ENGINES:
         raise ValueError(Errors.E309.format(engine=engine))
+    if engine == "spark" and not isinstance(model, (str, Path)):
+        raise ValueError(Errors.E312.format(reason="pass the model as a package name or path, not a loaded pipeline"))
     input_path, output_path = Path(input_path), Path(output_path)
     fmt = detect_output_format(output_path, output_format)
     errors_path = Path(errors_path) if errors_path else default_errors_path(output_path)

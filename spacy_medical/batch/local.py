@@ -186,19 +186,25 @@ def annotate_records(
     fields = entity_fields(nlp)
     model = model_info(nlp)
     max_chars = max(1, min(chunk_chars, nlp.max_length))
-    nlp.set_error_handler(_ignore_error)
+    _set_error_handler(nlp)
     # Records in input order not yet answered; a doc for record k answers every record before it.
     pending: Deque[Tuple[int, NoteRecord, int]] = deque()
+    reader_error: List[BaseException] = []
 
     def feed() -> Iterator[Tuple[str, Tuple[int, int, int]]]:
-        for index, record in enumerate(records):
-            if not record.ok:
-                pending.append((index, record, 0))
-                continue
-            chunks = chunk_text(record.text or "", max_chars)
-            pending.append((index, record, len(chunks)))
-            for chunk_i, (offset, text) in enumerate(chunks):
-                yield text, (index, chunk_i, offset)
+        try:
+            for index, record in enumerate(records):
+                if not record.ok:
+                    pending.append((index, record, 0))
+                    continue
+                chunks = chunk_text(record.text or "", max_chars)
+                pending.append((index, record, len(chunks)))
+                for chunk_i, (offset, text) in enumerate(chunks):
+                    yield text, (index, chunk_i, offset)
+        except Exception as err:
+            # A fatal input error (e.g. a missing column): never retried, always raised.
+            reader_error.append(err)
+            raise
 
     def answer_until(index: Optional[int]) -> Iterator[Tuple[NoteRecord, Dict[str, Any]]]:
         while pending and (index is None or pending[0][0] < index):
@@ -209,22 +215,44 @@ def annotate_records(
                 # Dropped by a failing component: retry alone to isolate and name the failure.
                 yield record, _annotate_alone(nlp, record, fields, model, max_chars)
 
-    parts: List[Dict[str, Any]] = []
-    current: Optional[int] = None
-    for doc, (index, chunk_i, offset) in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process):
-        if current is not None and index != current:
-            # The previous record lost a chunk: retry it whole.
-            yield from answer_until(index)
-            parts, current = [], None
-        yield from answer_until(index)
-        if chunk_i != len(parts):
-            parts, current = [], None
-            continue
-        parts.append(doc_parts(doc, fields, offset))
-        current = index
-        _, record, n_chunks = pending[0]
-        if len(parts) == n_chunks:
-            pending.popleft()
-            yield record, make_result(record, parts, model, n_chunks > 1)
-            parts, current = [], None
+    inputs = feed()
+    while True:
+        parts: List[Dict[str, Any]] = []
+        current: Optional[int] = None
+        try:
+            for doc, (index, chunk_i, offset) in nlp.pipe(inputs, as_tuples=True, batch_size=batch_size, n_process=n_process):
+                if not pending or index < pending[0][0]:
+                    continue  # a chunk of a record that was already retried alone
+                if current is not None and index != current:
+                    # The previous record lost a chunk: it is retried whole.
+                    parts, current = [], None
+                yield from answer_until(index)
+                if chunk_i != len(parts):
+                    parts, current = [], None
+                    continue
+                parts.append(doc_parts(doc, fields, offset))
+                current = index
+                _, record, n_chunks = pending[0]
+                if len(parts) == n_chunks:
+                    pending.popleft()
+                    yield record, make_result(record, parts, model, n_chunks > 1)
+                    parts, current = [], None
+            break
+        except Exception:
+            # Some components (e.g. spaCy's ner) cannot take an error handler, so a failing
+            # doc aborts nlp.pipe: retry every record in flight alone, then carry on.
+            if reader_error or not pending:
+                raise
+            yield from answer_until(None)
     yield from answer_until(None)
+
+
+def _set_error_handler(nlp: Language) -> None:
+    """Like nlp.set_error_handler, but skipping components that cannot take one."""
+    nlp.default_error_handler = _ignore_error
+    for _, proc in nlp.pipeline:
+        if hasattr(proc, "set_error_handler"):
+            try:
+                proc.set_error_handler(_ignore_error)
+            except AttributeError:
+                pass

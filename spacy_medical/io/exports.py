@@ -185,6 +185,8 @@ class ExportReader:
             self._seen_ids.add(record.note_id)
 
     def _fail(self, row: int, reason: str, note_id: Optional[str] = None) -> NoteRecord:
+        if note_id:
+            note_id = _SURROGATE_RE.sub("\ufffd", note_id)
         return NoteRecord(row=row, note_id=note_id, text=None, error=reason)
 
     def _value(self, row: int, line: str, name: str, value: Any, what: str) -> Tuple[Optional[str], Optional[str]]:

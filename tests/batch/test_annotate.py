@@ -127,6 +127,37 @@ def _context(doc):
     return doc
 
 
+class _BoomPipe:
+    """A component whose pipe() raises for the whole batch (like spaCy's ner, no error handler)."""
+
+    def __call__(self, doc):
+        if "BOOM" in doc.text:
+            raise ValueError("kaboom")
+        return doc
+
+    def pipe(self, docs, batch_size=128):
+        for doc in docs:
+            yield self(doc)
+
+
+@Language.factory("test_boom_pipe")
+def _make_boom_pipe(nlp, name):
+    return _BoomPipe()
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_component_without_error_handler_fails_only_its_record(n_process, tiny_nlp):
+    nlp = tiny_nlp()
+    nlp.add_pipe("test_boom_pipe")
+    texts = ["asthma", "BOOM", "cough " * 30, "aspirin"] * 4
+    records = [NoteRecord(row=i + 1, note_id=f"B{i}", text=t) for i, t in enumerate(texts)]
+    results = [r for _, r in annotate_records(nlp, records, batch_size=3, n_process=n_process, chunk_chars=50)]
+    assert [r["row"] for r in results] == list(range(1, 17))
+    assert [r["row"] for r in results if r["status"] == "failed"] == [2, 6, 10, 14]
+    assert all("test_boom_pipe" in r["error"] for r in results if r["status"] == "failed")
+    assert [len(r["entities"]) for r in results if r["row"] in (3, 7)] == [30, 30]
+
+
 def test_assertions_sections_summary_flow_through(tmp_path, tiny_nlp):
     import spacy_medical  # noqa: F401  (installs the extensions)
 
