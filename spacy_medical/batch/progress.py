@@ -38,7 +38,7 @@ class Progress:
 
             _, total, unit = position()
             self.bar = tqdm(total=total, unit=unit, unit_scale=unit == "B", file=self.stream,
-                            desc="annotate", dynamic_ncols=True)
+                            desc="annotate")
             self._bar_done = 0
 
     def update(self, notes: int, annotated: int, failed: int, row: int) -> None:
