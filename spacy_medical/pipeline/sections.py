@@ -195,10 +195,11 @@ class MedicalSections:
 
     # --- inference ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        if is_dialogue(doc.text, self.cfg["dialogue_min_share"]):
-            spans = self.dialogue_sections(doc)
+        text = doc.text  # Doc.text joins every token on each access: read it once
+        if is_dialogue(text, self.cfg["dialogue_min_share"]):
+            spans = self.dialogue_sections(doc, text)
         else:
-            spans = self.note_sections(doc)
+            spans = self.note_sections(doc, text)
         doc.spans[self.spans_key] = spans
         self.set_entity_sections(doc, spans)
         return doc
@@ -234,20 +235,22 @@ class MedicalSections:
             headers.append((start, m.end(), self._sections[idx]))
         return headers
 
-    def note_sections(self, doc: Doc) -> List[Span]:
+    def note_sections(self, doc: Doc, text: Optional[str] = None) -> List[Span]:
         """Sections of a written note: each from its header to the next header."""
-        headers = self.find_headers(doc.text)
+        text = doc.text if text is None else text
+        headers = self.find_headers(text)
         spans = []
         for i, (start, _, section) in enumerate(headers):
-            end = headers[i + 1][0] if i + 1 < len(headers) else len(doc.text)
-            span = self._char_span(doc, start, end, section)
+            end = headers[i + 1][0] if i + 1 < len(headers) else len(text)
+            span = self._char_span(doc, text, start, end, section)
             if span is not None and (not spans or span.start >= spans[-1].end):
                 spans.append(span)
         return spans
 
-    def dialogue_sections(self, doc: Doc) -> List[Span]:
+    def dialogue_sections(self, doc: Doc, text: Optional[str] = None) -> List[Span]:
         """Sections of a transcript: runs of turns that the classifier puts in one section."""
-        turns = find_turns(doc.text)
+        text = doc.text if text is None else text
+        turns = find_turns(text)
         if self.dialogue_nlp is None or not turns:
             return []
         labels = self.classify_turns(doc, turns)
@@ -266,7 +269,7 @@ class MedicalSections:
                 merged.append(run)
         spans = []
         for first, last, label in merged:
-            span = self._char_span(doc, turns[first][0], turns[last][2], label)
+            span = self._char_span(doc, text, turns[first][0], turns[last][2], label)
             if span is not None and (not spans or span.start >= spans[-1].end):
                 spans.append(span)
         return spans
@@ -289,8 +292,8 @@ class MedicalSections:
         return [MTS_TO_SECTION.get(labels[int(i)], "other") for i in total.argmax(axis=1)]
 
     @staticmethod
-    def _char_span(doc: Doc, start: int, end: int, label: str) -> Optional[Span]:
-        while end > start and doc.text[end - 1].isspace():
+    def _char_span(doc: Doc, text: str, start: int, end: int, label: str) -> Optional[Span]:
+        while end > start and text[end - 1].isspace():
             end -= 1
         if end <= start:
             return None

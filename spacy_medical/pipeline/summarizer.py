@@ -157,15 +157,16 @@ class MedicalSummarizer:
     def summarize(self, doc: Doc) -> Dict[str, Any]:
         """Build the summary dict of one doc (see the module docstring for its schema)."""
         summary: Dict[str, Any] = structured_lists(doc)
-        units = self.select(doc)
+        text = doc.text  # Doc.text joins every token on each access: read it once
+        units = self.select(doc, text)
         summary["units"] = units
-        summary["text"] = self.render(doc.text, units)
+        summary["text"] = self.render(text, units)
         return summary
 
     # --- units ------------------------------------------------------------------------------
-    def units(self, doc: Doc) -> List[Tuple[int, int]]:
+    def units(self, doc: Doc, text: Optional[str] = None) -> List[Tuple[int, int]]:
         """Candidate (start char, end char) units: turns of a transcript, sentences of a note."""
-        text = doc.text
+        text = doc.text if text is None else text
         if is_dialogue(text):
             ranges = [(content, end) for _, content, end, _ in find_turns(text)]
         elif doc.has_annotation("SENT_START"):
@@ -200,10 +201,10 @@ class MedicalSummarizer:
                 trimmed.append((s, e))
         return trimmed
 
-    def select(self, doc: Doc) -> List[Dict[str, Any]]:
+    def select(self, doc: Doc, text: Optional[str] = None) -> List[Dict[str, Any]]:
         """Choose and order the summary units."""
-        text = doc.text
-        candidates = self.units(doc)
+        text = doc.text if text is None else text
+        candidates = self.units(doc, text)
         if not candidates or self.max_sentences <= 0:
             return []
         words = [WORD.findall(text[s:e].lower()) for s, e in candidates]
