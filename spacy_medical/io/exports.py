@@ -209,16 +209,23 @@ class ExportReader:
         return NoteRecord(row=row, note_id=note_id, text=text)
 
     # --- formats ------------------------------------------------------------------------------
+    def _utf16(self) -> bool:
+        with open(self.path, "rb") as handle:
+            return handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
     def _open_text(self) -> io.TextIOWrapper:
+        # Spreadsheet tools save "Unicode text" as UTF-16 with a BOM: read it as such.
+        encoding = "utf-16" if self._utf16() else "utf-8-sig"
         self._counter = _CountingReader(open(self.path, "rb"))
         # utf-8-sig drops a BOM; surrogateescape keeps bad bytes so they are flagged per row.
         buffered = io.BufferedReader(self._counter, buffer_size=1 << 16)
-        return io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(buffered, encoding=encoding, errors="surrogateescape", newline="")
 
     def _iter_delimited(self) -> Iterator[NoteRecord]:
         delimiter = "\t" if self.format == "tsv" else ","
         with self._open_text() as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            # strict: an unterminated quote fails loudly instead of swallowing the rest of the file.
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             try:
                 header = next(reader)
             except StopIteration:
@@ -257,6 +264,8 @@ class ExportReader:
                 yield self._build(row, line, fields[id_idx], fields[text_idx])
 
     def _iter_jsonl(self) -> Iterator[NoteRecord]:
+        if self._utf16():
+            raise ValueError(Errors.E315.format(path=self.path))
         self._counter = _CountingReader(open(self.path, "rb"))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
         with io.BufferedReader(self._counter, buffer_size=1 << 16) as handle:

@@ -99,3 +99,17 @@ def test_detect_format(name, expected):
 def test_detect_format_unknown():
     with pytest.raises(ValueError, match="--input-format"):
         detect_format("notes.xlsx")
+
+
+def test_broken_quotes_fail_loudly_not_swallow(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b'note_id,text\nA,"ok"x\nB,"cough"\nC,"asthma\n')
+    records = list(read_export(path))
+    assert [(r.row, r.ok) for r in records] == [(1, False), (2, True), (3, False)]
+    assert "line 2" in records[0].error and "line 4" in records[2].error
+
+
+def test_utf16_csv_is_decoded(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("note_id,text\r\nA,asthma é\r\n".encode("utf-16"))
+    assert [(r.note_id, r.text, r.flags) for r in read_export(path)] == [("A", "asthma é", [])]
