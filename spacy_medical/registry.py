@@ -10,7 +10,10 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import training
+from .ml import encoder
 from .pipeline import sentences
+from .pipeline import sections, summarizer
+from .pipeline import context
 
 install_extensions()
 
@@ -18,8 +21,31 @@ install_extensions()
 make_medical_sentences = Language.factory(
     "medical_sentences", func=sentences.make_medical_sentences, **sentences.FACTORY_META
 )
+make_medical_sections = Language.factory(
+    "medical_sections", func=sections.make_medical_sections, **sections.FACTORY_META
+)
+make_medical_summarizer = Language.factory(
+    "medical_summarizer", func=summarizer.make_medical_summarizer, **summarizer.FACTORY_META
+)
+make_medical_context = Language.factory(
+    "medical_context", func=context.make_medical_context, **context.FACTORY_META
+)
+make_assertion_scorer = registry.scorers.register(
+    "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
+)
+make_sections_scorer = registry.scorers.register(
+    "spacy-medical.sections_scorer.v1", func=sections.make_sections_scorer
+)
 
 # --- readers ------------------------------------------------------------------------------
 create_weighted_corpus_reader = registry.readers.register(
     "spacy-medical.WeightedCorpus.v1", func=training.create_weighted_corpus_reader
+)
+
+# --- architectures and callbacks -----------------------------------------------------------
+create_packaged_transformer_model = registry.architectures.register(
+    "spacy-medical.PackagedTransformerModel.v1", func=encoder.create_packaged_transformer_model
+)
+make_quantize_transformer = registry.callbacks.register(
+    "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer
 )

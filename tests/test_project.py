@@ -38,6 +38,7 @@ def test_ci_workflow_builds_an_installable_en_medical(tmp_path):
         "import sys, spacy\n"
         "nlp = spacy.load('en_medical')\n"
         "doc = nlp('Patient denies chest pain.\\nHPI: fever and cough.')\n"
+        "assert isinstance(doc._.summary, dict) and 'problems' in doc._.summary\n"
         "print(nlp.pipe_names, len(list(doc.sents)), nlp.meta['name'], nlp.meta['version'])\n"
     )
     site = project / "training/ci/site"
@@ -45,5 +46,6 @@ def test_ci_workflow_builds_an_installable_en_medical(tmp_path):
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path,
         env=dict(env, PYTHONPATH=str(site)),
     )
-    assert out.stdout.split("]")[0] + "]" == "['medical_sentences', 'tok2vec', 'ner']"
+    pipeline = "['medical_sentences', 'tok2vec', 'ner', 'medical_sections', 'medical_context', 'medical_summarizer']"
+    assert out.stdout.split("]")[0] + "]" == pipeline
     assert out.stdout.split("]")[1].split() == ["2", "medical", "0.1.0"]

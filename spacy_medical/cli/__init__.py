@@ -10,6 +10,9 @@ def _commands() -> None:
 
 # Each module adds its commands to `app` when imported.
 from . import convert  # noqa: E402,F401
+from . import evaluate  # noqa: E402,F401
+from . import annotate  # noqa: E402,F401
+from . import summarize  # noqa: E402,F401
 
 
 def main() -> None:
