@@ -199,3 +199,20 @@ def test_progress_log_lines_have_no_text(tmp_path, tiny_model, notes_csv):
     lines = stream.getvalue()
     assert "3 notes" not in lines and "annotate: row 3, 2 annotated, 1 failed" in lines and "ETA" in lines
     assert "asthma" not in lines and "patient" not in lines
+
+
+def test_engine_losing_a_record_is_a_mismatch(tmp_path, tiny_model, notes_csv, monkeypatch):
+    import spacy_medical.batch.annotate as job
+
+    real = job.annotate_records
+
+    def lossy(nlp, records, **kwargs):
+        for record, result in real(nlp, records, **kwargs):
+            if record.row != 5:
+                yield record, result
+
+    monkeypatch.setattr(job, "annotate_records", lossy)
+    src = notes_csv(tmp_path / "notes.csv", 10)
+    result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False)
+    assert (result.read, result.annotated, result.failed, result.exit_code) == (10, 9, 0, 2)
+    assert "COUNTS DO NOT ADD UP" in result.accounting
