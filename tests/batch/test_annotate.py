@@ -197,7 +197,7 @@ def test_progress_log_lines_have_no_text(tmp_path, tiny_model, notes_csv):
     progress = Progress(lambda: (5, 10, "B"), stream=stream, interval=0)
     progress.update(3, 2, 1, 3)
     lines = stream.getvalue()
-    assert "3 notes" not in lines and "annotate: row 3, 2 annotated, 1 failed" in lines and "ETA" in lines
+    assert "annotate: row 3, 2 annotated, 1 failed" in lines and "notes/s" in lines and "ETA" in lines
     assert "asthma" not in lines and "patient" not in lines
 
 
