@@ -202,7 +202,9 @@ def test_progress_log_lines_have_no_text(tmp_path, tiny_model, notes_csv):
 
 
 def test_engine_losing_a_record_is_a_mismatch(tmp_path, tiny_model, notes_csv, monkeypatch):
-    import spacy_medical.batch.annotate as job
+    import importlib
+
+    job = importlib.import_module("spacy_medical.batch.annotate")
 
     real = job.annotate_records
 
