@@ -8,7 +8,7 @@ per-component times of the full pipeline are reported too. Also times the dialog
 `--dialogue-model` exists. Run on demand; never as a test.
 
 Usage: python bench/summary_cost.py [--model training/cpu/model-best] [--rounds 3]
-       [--dialogue-model training/dialogue_sections] [--output metrics/summary_cost.json]
+       [--dialogue-model training/dialogue_sections] [--output metrics/summary_cost.json] [--no-dialogues]
 """
 import argparse
 import json
@@ -63,6 +63,7 @@ def main():
     parser.add_argument("--dialogue-model", default="training/dialogue_sections")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--output", default="metrics/summary_cost.json")
+    parser.add_argument("--no-dialogues", action="store_true", help="Time the notes only")
     args = parser.parse_args()
     dialogue_model = args.dialogue_model if Path(args.dialogue_model).exists() else None
     nlp = load_pipeline(args.model, dialogue_model=dialogue_model)
@@ -73,7 +74,7 @@ def main():
         "pipeline": nlp.pipe_names,
         "notes": measure(nlp, [r["note"] for r in rows], args.rounds),
     }
-    if dialogue_model:
+    if dialogue_model and not args.no_dialogues:
         result["dialogues"] = measure(nlp, [r["dialogue"] for r in rows], args.rounds)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")

@@ -31,7 +31,7 @@ from spacy.training import Example
 from ..errors import Errors
 from ..labels import ENTITY_LABELS
 from ..pipeline.sections import find_turns, is_dialogue, score_sections
-from ..pipeline.summarizer import normalize
+from ..pipeline.summarizer import normalize, unit_text
 
 ACI_TEST_SPLITS = {
     "test1": "clinicalnlp_taskB_test1.csv",
@@ -293,7 +293,8 @@ def evaluate_split(nlp: Language, rows: Sequence[Dict[str, str]], tr: Optional[L
     section_examples = []
     for row, doc, note_doc in zip(rows, dialogues, notes):
         units = doc._.summary["units"]
-        ours = "\n".join(doc.text[u["start_char"] : u["end_char"]] for u in units)
+        text = doc.text
+        ours = "\n".join(unit_text(text, u) for u in units)
         n_words = len(ours.split())
         lengths.append(n_words)
         ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]

@@ -8,7 +8,8 @@
   mention). Family and hypothetical mentions stay in the lists with their flags set, so a user
   who wants only the patient's current problems filters on them.
 - `text`: at most `max_sentences` units (sentences of a note, turns of a transcript; a very long
-  turn is cut into its sentences) chosen by clinical salience and grouped under section headings.
+  turn is cut into its sentences, and a question joins its short answer) chosen by clinical
+  salience and grouped under section headings, speaker tags removed.
 - `units`: the chosen units as {start_char, end_char, section, score}, in document order, so a
   reader can find every summary line in the source.
 
@@ -31,7 +32,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..labels import ASSERTIONS, DISEASE, DRUG, SYMPTOM
-from .sections import find_turns, is_dialogue
+from .sections import SPEAKER, find_turns, is_dialogue
 
 SENT_SPLIT = re.compile(r"(?<=[.?!])\s+")
 WORD = re.compile(r"[a-z][a-z0-9'-]+")
@@ -129,6 +130,7 @@ class MedicalSummarizer:
         negated_weight: float = 0.5,
         repeat_weight: float = 0.3,
         question_weight: float = 0.5,
+        max_answer_words: int = 12,
         spans_key: str = "sections",
         section_weights: Optional[Dict[str, float]] = None,
         label_weights: Optional[Dict[str, float]] = None,
@@ -142,6 +144,7 @@ class MedicalSummarizer:
         self.negated_weight = negated_weight
         self.repeat_weight = repeat_weight
         self.question_weight = question_weight
+        self.max_answer_words = max_answer_words
         self.spans_key = spans_key
         self.section_weights = dict(DEFAULT_SECTION_WEIGHTS if section_weights is None else section_weights)
         self.label_weights = dict(DEFAULT_LABEL_WEIGHTS if label_weights is None else label_weights)
@@ -168,7 +171,7 @@ class MedicalSummarizer:
         """Candidate (start char, end char) units: turns of a transcript, sentences of a note."""
         text = doc.text if text is None else text
         if is_dialogue(text):
-            ranges = [(content, end) for _, content, end, _ in find_turns(text)]
+            ranges = self._dialogue_ranges(text)
         elif doc.has_annotation("SENT_START"):
             ranges = [(s.start_char, s.end_char) for s in doc.sents]
         else:
@@ -200,6 +203,27 @@ class MedicalSummarizer:
             if s < e:
                 trimmed.append((s, e))
         return trimmed
+
+    def _dialogue_ranges(self, text: str) -> List[Tuple[int, int]]:
+        """Turns, with a question and its short answer joined into one unit: "any chest pain?"
+        alone asserts nothing and "no." alone names nothing, but together they are a finding."""
+        turns = find_turns(text)
+        ranges: List[Tuple[int, int]] = []
+        i = 0
+        while i < len(turns):
+            _, content, end, speaker = turns[i]
+            if (
+                i + 1 < len(turns)
+                and text[content:end].rstrip().endswith("?")
+                and turns[i + 1][3] != speaker
+                and len(text[turns[i + 1][1] : turns[i + 1][2]].split()) <= self.max_answer_words
+            ):
+                ranges.append((content, turns[i + 1][2]))
+                i += 2
+            else:
+                ranges.append((content, end))
+                i += 1
+        return ranges
 
     def select(self, doc: Doc, text: Optional[str] = None) -> List[Dict[str, Any]]:
         """Choose and order the summary units."""
@@ -277,7 +301,7 @@ class MedicalSummarizer:
         """Unit texts grouped under section headings (sections in order of first appearance)."""
         groups: Dict[Optional[str], List[str]] = {}
         for unit in units:
-            line = " ".join(text[unit["start_char"] : unit["end_char"]].split())
+            line = unit_text(text, unit)
             groups.setdefault(unit["section"], []).append(line)
         blocks = []
         for section, lines in groups.items():
@@ -316,6 +340,11 @@ class MedicalSummarizer:
         return self
 
 
+def unit_text(text: str, unit: Dict[str, Any]) -> str:
+    """The text of a summary unit on one line, speaker tags removed."""
+    return " ".join(SPEAKER.sub(" ", text[unit["start_char"] : unit["end_char"]]).split())
+
+
 def _jaccard(a: Set[str], b: Set[str]) -> float:
     if not a or not b:
         return 0.0
@@ -332,6 +361,7 @@ FACTORY_META = dict(
         "negated_weight": 0.5,
         "repeat_weight": 0.3,
         "question_weight": 0.5,
+        "max_answer_words": 12,
         "spans_key": "sections",
         "section_weights": DEFAULT_SECTION_WEIGHTS,
         "label_weights": DEFAULT_LABEL_WEIGHTS,
@@ -352,6 +382,7 @@ def make_medical_summarizer(
     negated_weight: float,
     repeat_weight: float,
     question_weight: float,
+    max_answer_words: int,
     spans_key: str,
     section_weights: Dict[str, float],
     label_weights: Dict[str, float],
@@ -367,6 +398,7 @@ def make_medical_summarizer(
         negated_weight=negated_weight,
         repeat_weight=repeat_weight,
         question_weight=question_weight,
+        max_answer_words=max_answer_words,
         spans_key=spans_key,
         section_weights=section_weights,
         label_weights=label_weights,

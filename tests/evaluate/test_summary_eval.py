@@ -11,7 +11,7 @@ from spacy_medical.evaluate.summary import (
 )
 
 NOTE = "CHIEF COMPLAINT\n\nCough.\n\nHISTORY OF PRESENT ILLNESS\n\nHe has asthma.\nMSK: normal gait.\n\nASSESSMENT AND PLAN\n\nAsthma. Albuterol."
-DIALOGUE = "[doctor] hello , how are you ?\n[patient] i have asthma and a cough .\n[doctor] we will start albuterol for the asthma ."
+DIALOGUE = "[doctor] hello there , nice to meet you .\n[patient] i have asthma and a cough .\n[doctor] we will start albuterol for the asthma ."
 
 
 def tiny_nlp():
@@ -31,8 +31,8 @@ def test_gold_headers_are_header_lines_only():
 
 
 def test_baseline_helpers():
-    assert plain_dialogue(DIALOGUE).split("\n")[0] == "hello , how are you ?"
-    assert lead_n(DIALOGUE, 3) == "hello , how"
+    assert plain_dialogue(DIALOGUE).split("\n")[0] == "hello there , nice to meet you ."
+    assert lead_n(DIALOGUE, 3) == "hello there ,"
     assert concept_recall(["asthma", "cough"], "Asthma, no cough.") == 1.0
     assert concept_recall(["asthma", "chest pain"], "chest") == 0.0
     assert concept_recall([], "anything") is None

@@ -162,3 +162,10 @@ def test_factories_build_from_config_string():
     doc = nlp("PLAN\nRest and fluids for the cold.\nCall the clinic if worse.\nReturn to clinic in one week.")
     assert len(doc._.summary["units"]) == 2
     assert [s.label_ for s in doc.spans["sections"]] == ["plan"]
+
+
+def test_question_joins_its_short_answer(nlp):
+    text = "[doctor] any fever at night ?\n[patient] no fever at all .\n[doctor] okay ."
+    summary = nlp(text)._.summary
+    assert "- any fever at night ? no fever at all ." in summary["text"].split("\n")
+    assert "[patient]" not in summary["text"]
