@@ -97,14 +97,28 @@ def words_per_s(nlp, texts: List[str], by_length: bool = False, inference: bool 
     return {"words": words, "seconds": round(seconds, 2), "words_per_s": round(words / seconds, 1), "docs": docs_in_order}
 
 
+def token_vectors(doc):
+    """Mean of each token's wordpiece rows (windows are padded differently from run to run)."""
+    import numpy
+
+    hidden = doc._.trf_data.model_output.last_hidden_state
+    rows = hidden.reshape(-1, hidden.shape[-1])
+    align = doc._.trf_data.align
+    out = numpy.zeros((len(doc), rows.shape[-1]), dtype="float32")
+    for i in range(len(doc)):
+        idx = align[i].dataXd.ravel()
+        if len(idx):
+            out[i] = rows[idx].mean(0)
+    return out
+
+
 def hidden_cosine(docs_a, docs_b) -> float:
     """Mean cosine of the last hidden states of two runs over the same docs."""
     import numpy
 
     sims = []
     for a, b in zip(docs_a, docs_b):
-        x = a._.trf_data.last_hidden_layer_state.data
-        y = b._.trf_data.last_hidden_layer_state.data
+        x, y = token_vectors(a), token_vectors(b)
         num = (x * y).sum(-1)
         den = numpy.linalg.norm(x, axis=-1) * numpy.linalg.norm(y, axis=-1) + 1e-9
         sims.append(float((num / den).mean()))

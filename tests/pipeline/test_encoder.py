@@ -137,6 +137,43 @@ def test_offline_train_save_reload_annotate(trained_dir, no_sockets):
     assert set(scores["ents_per_type"]) <= {"SYMPTOM", "DISEASE", "DRUG"}
 
 
+OFFLINE_CHILD = """
+import socket, sys
+
+def refuse(*args, **kwargs):
+    raise OSError("network used")
+
+
+class NoNetworkSocket(socket.socket):
+    # Still a class: ssl subclasses socket.socket when it is first imported.
+    connect = connect_ex = refuse
+
+
+socket.socket = NoNetworkSocket
+socket.create_connection = socket.getaddrinfo = refuse
+import spacy
+
+nlp = spacy.load(sys.argv[1])
+doc = nlp("Patient denies chest pain but has diabetes, takes metformin.")
+print(",".join(nlp.pipe_names), doc._.trf_data is not None)
+"""
+
+
+@pytest.mark.slow
+def test_fresh_process_loads_offline_without_importing_the_package(trained_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    out = subprocess.run(
+        [sys.executable, "-c", OFFLINE_CHILD, str(trained_dir[0])],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "medical_sentences,transformer,ner True"
+
+
 def _long_note(n_words: int) -> str:
     filler = "The patient was seen in clinic today and the plan was reviewed with the family . "
     words = filler.split()
@@ -193,3 +230,17 @@ def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path):
     with pytest.raises(ValueError, match="quantized"):
         nlp.update(examples, sgd=Adam(0.001))
     del torch
+
+
+@pytest.mark.slow
+def test_quantize_as_after_pipeline_creation_callback(trained_dir):
+    callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v1"}}}
+    nlp = spacy.load(trained_dir[0], config=callback)
+    nlp(TRAIN[1][0])  # quantizes after the weights were read from disk
+    layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].output.dense
+    assert "quantized" in type(layer).__module__
+
+
+def test_quantize_needs_a_transformer():
+    with pytest.raises(ValueError, match="transformer"):
+        quantize_transformer(spacy.blank("en"))
