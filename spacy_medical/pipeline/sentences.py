@@ -14,6 +14,8 @@ onto the next sentence. This splitter starts a sentence:
 import re
 from typing import Callable, Iterable, Iterator, List, Optional
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -59,8 +61,9 @@ class ClinicalSentenceSplitter:
         if not self.overwrite and doc.has_annotation("SENT_START"):
             return doc
         starts = self.predict(doc)
-        for token, is_start in zip(doc, starts):
-            token.is_sent_start = is_start
+        # One array write: setting token.is_sent_start re-checks the whole doc every time.
+        values = numpy.asarray([1 if is_start else -1 for is_start in starts], dtype="int64").astype("uint64").reshape(-1, 1)
+        doc.from_array([SENT_START], values)
         return doc
 
     def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
@@ -74,6 +77,7 @@ class ClinicalSentenceSplitter:
         RETURNS (List[bool]): One flag per token; the first is always True.
         """
         n = len(doc)
+        text = doc.text  # Doc.text is rebuilt on every access: read it once
         starts = [False] * n
         starts[0] = True
         line_start = True  # the current token begins a line
@@ -85,11 +89,12 @@ class ClinicalSentenceSplitter:
                 if newlines and i + 1 < n:
                     nxt = doc[i + 1]
                     line = self._line_tokens(doc, i + 1)
+                    line_text = self._line_text(text, doc[i + 1].idx)
                     new_unit = (
                         newlines >= 2
                         or _is_header_start(line)
-                        or bool(LIST_ITEM.match(self._line_text(doc, i + 1)))
-                        or bool(SPEAKER.match(self._line_text(doc, i + 1)))
+                        or bool(LIST_ITEM.match(line_text))
+                        or bool(SPEAKER.match(line_text))
                         or (prev_line_closed and nxt.text[:1].isupper())
                         or (nxt.text[:1].isupper() and self._line_is_header(doc, i))
                     )
@@ -125,10 +130,9 @@ class ClinicalSentenceSplitter:
         return True
 
     @staticmethod
-    def _line_text(doc: Doc, start: int) -> str:
-        begin = doc[start].idx
-        end = doc.text.find("\n", begin)
-        return doc.text[begin : end if end >= 0 else len(doc.text)]
+    def _line_text(text: str, begin: int) -> str:
+        end = text.find("\n", begin)
+        return text[begin : end if end >= 0 else len(text)]
 
     @staticmethod
     def _line_tokens(doc: Doc, start: int) -> List[str]:
