@@ -101,12 +101,76 @@ def speed_table():
             f"| {report['model']} | {report['model_wps']:.0f} | {report['ratio']:.2f} |", ""]
 
 
+def f3(x):
+    return f"{x:.3f}"
+
+
+def assertion_tables():
+    report = load("assertion")
+    if not report:
+        return []
+    out = ["**Assertion, `medical_context` vs negspacy `en_clinical` Negex, same run, gold entities** "
+           "(`spacy project run evaluate-assertion`, `metrics/assertion.json`):", "",
+           "| set | qualifier | medical_context P | R | F | negspacy P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    names = {"maccrobat": "MACCROBAT test (POLARITY)", "dev": "hand-written dev set", "holdout": "hand-written holdout"}
+    for key in ("maccrobat", "dev", "holdout"):
+        if key not in report:
+            continue
+        ours, base = report[key]["medical_context"], report[key].get("negspacy", {})
+        for q in ("negated", "uncertain", "historical", "hypothetical", "family"):
+            if f"assertion_{q}_f" not in ours:
+                continue
+            b = [f3(base[f"assertion_{q}_{m}"]) if f"assertion_{q}_{m}" in base else "-" for m in "prf"]
+            out.append(f"| {names[key]} | {q} | {f3(ours[f'assertion_{q}_p'])} | {f3(ours[f'assertion_{q}_r'])} | {f3(ours[f'assertion_{q}_f'])} | {' | '.join(b)} |")
+    speed = load("assertion_speed")
+    if speed:
+        wps = speed["words_per_second"]
+        out += ["", f"Speed (`bench/assertion_speed.py`, {speed['documents']} MACCROBAT documents, same run): "
+                f"medical_context {wps['medical_context']:,} words/s, negspacy {wps['negspacy_negex']:,} words/s, "
+                f"ratio {speed['ratio_medical_context_to_negspacy']:.2f}."]
+    return out + [""]
+
+
+def summary_tables():
+    summary, sections, mts = load("summary"), load("sections"), load("mts_dialog")
+    out = []
+    if summary:
+        out += ["**Summaries of ACI-Bench transcripts vs the reference notes, same run** "
+                f"(`spacy project run evaluate-summary`, `metrics/summary.json`, NER model `{summary['model']}`):", "",
+                "| split | ROUGE-L: summarizer / lead-N / TextRank | concept recall: summarizer / lead-N / TextRank | summary words |",
+                "|---|---|---|---:|"]
+        for split in ("valid", "test1", "test2", "test3"):
+            if split in summary:
+                r = summary[split]
+                rl = " / ".join(f3(r[k]["rougeL"]) for k in ("summarizer", "lead_n", "textrank"))
+                cr = " / ".join(f3(r[k]["concept_recall"]) for k in ("summarizer", "lead_n", "textrank"))
+                out.append(f"| {split} | {rl} | {cr} | {r['mean_summary_words']:.0f} |")
+        out.append("")
+    if sections:
+        out += ["**Section header detection on the ACI-Bench reference notes** (`metrics/sections.json`):", "",
+                "| split | P | R | label accuracy |", "|---|---:|---:|---:|"]
+        for split in ("valid", "test1", "test2", "test3"):
+            if split in sections:
+                r = sections[split]
+                out.append(f"| {split} | {f3(r['sections_header_p'])} | {f3(r['sections_header_r'])} | {f3(r['sections_label_acc'])} |")
+        out.append("")
+    if mts:
+        out += ["**MTS-Dialog section classification** (`spacy project run train-dialogue-sections`, `metrics/mts_dialog.json`):", "",
+                "| test set | accuracy | majority class | majority accuracy |", "|---|---:|---:|---:|"]
+        for split in ("test1", "test2"):
+            if split in mts:
+                r = mts[split]
+                out.append(f"| {split} ({r['n']}) | {f3(r['accuracy'])} | {r['majority_baseline']['label']} | {f3(r['majority_baseline']['accuracy'])} |")
+        out.append("")
+    return out
+
+
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + speed_table()
+    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + assertion_tables() + summary_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
