@@ -174,6 +174,20 @@ def test_fresh_process_loads_offline_without_importing_the_package(trained_dir, 
     assert out.stdout.strip().splitlines()[-1] == "medical_sentences,transformer,ner True"
 
 
+@pytest.mark.slow
+def test_trained_pipeline_loads_without_the_weights_package(trained_dir, monkeypatch):
+    from spacy_medical.ml import encoder
+
+    def missing(*args, **kwargs):
+        raise ValueError("weights package looked up")
+
+    monkeypatch.setattr(encoder, "packaged_weights_dir", missing)
+    nlp = spacy.load(trained_dir[0])
+    assert [e.text for e in nlp(TRAIN[0][0]).ents] == ["chest pain", "diabetes", "metformin"]
+    with pytest.raises(ValueError, match="weights package looked up"):
+        tiny_trf_nlp().initialize()
+
+
 def _long_note(n_words: int) -> str:
     filler = "The patient was seen in clinic today and the plan was reviewed with the family . "
     words = filler.split()
@@ -221,8 +235,9 @@ def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path):
     model = nlp.get_pipe("transformer").model
     import torch
 
-    layer = model.layers[0].shims[0]._model.encoder.layer[0].attention.self.query
-    assert "quantized" in type(layer).__module__
+    layer = model.layers[0].shims[0]._model.encoder.layer[0]
+    assert "quantized" in type(layer.attention.self.query).__module__
+    assert "quantized" not in type(layer.output.dense).__module__  # kept in float (KEEP_FLOAT)
     assert [e.text for e in doc.ents]  # still finds mentions after int8 quantization
     with pytest.raises(ValueError, match="quantized"):
         nlp.to_disk(tmp_path / "q")
@@ -237,7 +252,7 @@ def test_quantize_as_after_pipeline_creation_callback(trained_dir):
     callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v1"}}}
     nlp = spacy.load(trained_dir[0], config=callback)
     nlp(TRAIN[1][0])  # quantizes after the weights were read from disk
-    layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].output.dense
+    layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].intermediate.dense
     assert "quantized" in type(layer).__module__
 
 
