@@ -5,20 +5,12 @@ Built into a temporary folder, never committed. The notes come from ../shared/co
 """
 import csv
 import glob
-import os
 from pathlib import Path
 from typing import List
 
 import spacy
 
-
-def corpora_dir() -> Path:
-    try:
-        from spacy_medical.io.corpora import corpora_dir as _dir
-
-        return _dir()
-    except (ImportError, FileNotFoundError):
-        return Path(os.environ.get("SPACY_MEDICAL_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
+from spacy_medical.io.corpora import corpora_dir
 
 
 def aci_notes(unit: str = "note") -> List[str]:

@@ -8,26 +8,16 @@ alternating rounds; the best round of each is reported, with the ratio.
     python bench/speed.py [--model en_medical] [--rounds 3] [--output metrics/speed.json]
 """
 import argparse
-import csv
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import spacy
 
-from spacy_medical.io.corpora import corpora_dir
-
-ACI_FILES = ("train.csv", "valid.csv", "clinicalnlp_taskB_test1.csv", "clinicalnlp_taskC_test2.csv", "clef_taskC_test3.csv")
-
-
-def load_notes(limit: int):
-    notes = []
-    for name in ACI_FILES:
-        with (corpora_dir() / "aci_bench" / name).open(encoding="utf8", newline="") as f:
-            notes.extend(row["note"] for row in csv.DictReader(f))
-    return notes[:limit]
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _notes import aci_notes  # noqa: E402
 
 def blank_cnn_ner(labels):
     nlp = spacy.blank("en")
@@ -54,7 +44,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("metrics/speed.json"))
     args = parser.parse_args()
 
-    texts = load_notes(args.limit)
+    texts = aci_notes()[: args.limit]
     model = spacy.load(args.model)
     baseline = blank_cnn_ner(model.get_pipe("ner").labels)
     words = sum(len(d) for d in baseline.tokenizer.pipe(texts))

@@ -15,8 +15,6 @@ The machine is shared: the load average at start and end is written beside the n
 """
 import argparse
 import contextlib
-import csv
-import glob
 import json
 import os
 import resource
@@ -31,35 +29,15 @@ import spacy
 from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _notes import aci_notes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["DISEASE", "SYMPTOM", "DRUG"]
 INVENTED = [
     ("Patient denies chest pain but has diabetes, takes metformin.", [(15, 25, "SYMPTOM"), (34, 42, "DISEASE"), (50, 59, "DRUG")]),
     ("Fever and cough since Monday; started amoxicillin for pneumonia.", [(0, 5, "SYMPTOM"), (10, 15, "SYMPTOM"), (38, 49, "DRUG"), (54, 63, "DISEASE")]),
 ]
-
-
-def corpora_dir() -> Path:
-    try:
-        from spacy_medical.io.corpora import corpora_dir as _dir
-
-        return _dir()
-    except (ImportError, FileNotFoundError):
-        return Path(os.environ.get("SPACY_MEDICAL_CORPORA", ROOT.parent / "shared" / "corpora"))
-
-
-def aci_notes(n: int) -> List[str]:
-    """The first `n` ACI-Bench reference notes, files in name order (deterministic)."""
-    csv.field_size_limit(2**31 - 1)
-    notes: List[str] = []
-    for path in sorted(glob.glob(str(corpora_dir() / "aci_bench" / "*.csv"))):
-        if path.endswith("_metadata.csv"):
-            continue
-        with open(path, newline="", encoding="utf-8") as handle:
-            notes.extend(row["note"] for row in csv.DictReader(handle) if row.get("note"))
-    if not notes:
-        raise SystemExit(f"No ACI-Bench notes under {corpora_dir()}/aci_bench")
-    return notes[:n]
 
 
 def load_avg() -> float:
@@ -144,7 +122,7 @@ def child_load_and_annotate(model: str, n_notes: int, threads: int) -> None:
     start = time.perf_counter()
     nlp = spacy.load(model)
     load_s = time.perf_counter() - start
-    texts = aci_notes(n_notes)
+    texts = aci_notes()[:n_notes]
     with torch.inference_mode():
         for _ in nlp.pipe(texts, batch_size=8):
             pass
@@ -222,7 +200,7 @@ def main(argv: Iterable[str] = None) -> None:
     from spacy_medical.ml.encoder import quantize_transformer
 
     report: Dict = {"load_avg_start": load_avg(), "cpu_count": os.cpu_count(), "torch": torch.__version__}
-    texts = aci_notes(args.n_notes)
+    texts = aci_notes()[: args.n_notes]
     report["texts"] = {"source": "aci_bench notes", "n": len(texts)}
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or str(untrained_trf(Path(tmp) / "trf"))

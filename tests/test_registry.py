@@ -17,6 +17,7 @@ GROUPS = {
     "spacy_architectures": registry.architectures,
     "spacy_misc": registry.misc,
     "spacy_tokenizers": registry.tokenizers,
+    "spacy_callbacks": registry.callbacks,
 }
 
 

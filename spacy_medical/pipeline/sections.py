@@ -18,7 +18,6 @@ dialogue docs get no sections.
 Both paths set `doc.spans[spans_key]` (one span per section, label = category, covering the
 header and its body, or the turns) and `span._.section` on every entity in `doc.ents`.
 """
-import json
 import re
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union

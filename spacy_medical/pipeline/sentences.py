@@ -12,7 +12,7 @@ onto the next sentence. This splitter starts a sentence:
 - never in the middle of a wrapped line of prose (line break followed by lowercase).
 """
 import re
-from typing import Callable, Iterable, Iterator, List, Optional
+from typing import Iterable, Iterator, List
 
 import numpy
 from spacy.attrs import SENT_START

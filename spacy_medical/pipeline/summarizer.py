@@ -26,7 +26,7 @@ Works without `medical_context` (assertion flags default to False) and without
 """
 import re
 from collections import Counter
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -407,7 +407,7 @@ def make_medical_summarizer(
 
 def format_summary(summary: Dict[str, Any]) -> str:
     """A terminal rendering of `doc._.summary`: the text, then one table per list."""
-    from wasabi import row, table
+    from wasabi import table
 
     parts = [summary.get("text") or "(no summary sentences)"]
     for key in ("problems", "symptoms", "negatives", "medications"):

@@ -1,7 +1,6 @@
 """Tests of `medical_sections`: header rules, dialogue sections, serialization, scorer."""
 import pytest
 import spacy
-from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 from spacy_medical.pipeline.sections import MTS_TO_SECTION, find_turns, is_dialogue, score_sections
