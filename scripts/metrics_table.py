@@ -10,7 +10,7 @@ METRICS = ROOT / "metrics"
 START, END = "<!-- metrics:start -->", "<!-- metrics:end -->"
 PUBLISHED = {
     "bc5cdr": [("scispaCy en_ner_bc5cdr_md", "84.28"), ("Stanza (bc5cdr)", "88.08")],
-    "ncbi": [("scispaCy en_ner_bc5cdr_md / NCBI model", "81.65"), ("Stanza (ncbi_disease)", "87.49")],
+    "ncbi": [("scispaCy, NCBI-disease model", "81.65"), ("Stanza (ncbi_disease)", "87.49")],
 }
 
 
