@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--model", default="tiny")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--unit", choices=["note", "paragraph"], default="note")
+    parser.add_argument("--output", type=Path, default=None, help="Also write the results as JSON")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,12 +57,15 @@ def main() -> None:
             (tmp / f"out_{n}.jsonl").unlink()
             print(n, json.dumps(run), flush=True)
     small, large = results[min(results)], results[max(results)]
-    print(json.dumps({
+    report = {
         "model": args.model if model == args.model else "blank en + entity_ruler (tiny)", "unit": args.unit,
         "runs": results,
         "peak_rss_large_over_small": round(large["peak_rss_mb"] / small["peak_rss_mb"], 3),
         "ms_per_note_large_over_small": round(large["ms_per_note"] / small["ms_per_note"], 3),
-    }, indent=2))
+    }
+    print(json.dumps(report, indent=2))
+    if args.output:
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -165,12 +165,32 @@ def summary_tables():
     return out
 
 
+def annotate_tables():
+    speed, memory = load("annotate_speed"), load("annotate_memory")
+    out = []
+    if speed:
+        out += [f"**`spacy-medical annotate` throughput** (`python bench/annotate_speed.py --output metrics/annotate_speed.json`, "
+                f"model {speed['model']}, {speed['notes']} ACI-Bench notes, best of {speed['rounds']} interleaved rounds):", "",
+                "| run | notes/s | words/s |", "|---|---:|---:|"]
+        for name, run in speed["runs"].items():
+            out.append(f"| {name} | {run['notes_per_s']} | {run['words_per_s']} |")
+        out += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in speed["ratios"].items())
+                + (f"; Spark output identical to local: {speed['spark_output_identical_to_local']}" if "spark_output_identical_to_local" in speed else "") + ".", ""]
+    if memory:
+        out += [f"**`annotate` memory** (`python bench/annotate_memory.py --output metrics/annotate_memory.json`, model {memory['model']}, unit {memory['unit']}):", "",
+                "| notes | peak RSS (MB) | ms/note |", "|---:|---:|---:|"]
+        for n, run in memory["runs"].items():
+            out.append(f"| {n} | {run['peak_rss_mb']} | {run['ms_per_note']} |")
+        out += ["", f"Peak RSS large/small: {memory['peak_rss_large_over_small']}; ms/note large/small: {memory['ms_per_note_large_over_small']}.", ""]
+    return out
+
+
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + assertion_tables() + summary_tables()
+    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
