@@ -185,12 +185,30 @@ def annotate_tables():
     return out
 
 
+def trf_table():
+    report = load("trf_speed")
+    if not report:
+        return []
+    out = [f"**Transformer encoder, untrained `configs/trf.cfg`, CPU variants vs a blank CNN `ner`, same run** "
+           f"(`python bench/trf_speed.py`, `metrics/trf_speed.json`, {report['texts']['n']} ACI-Bench notes, "
+           f"{report['texts']['words']} words, load average {report['load_avg_start']} at start):", "",
+           "| variant | words/s | x blank CNN ner |", "|---|---:|---:|"]
+    for name, run in report["inference"].items():
+        out.append(f"| {name} | {run['words_per_s']:.0f} | {run['x_cnn']:.3f} |")
+    fresh = report.get("fresh_process", {})
+    if fresh:
+        out += ["", f"`spacy.load` warm {fresh['spacy_load_warm_s']} s; peak RSS while annotating {fresh['peak_rss_mb']:.0f} MB."]
+    if report.get("training"):
+        out += ["Training words/s: " + ", ".join(f"{t['mode']} {t['words_per_s']:.0f}" for t in report["training"]) + "."]
+    return out + [""]
+
+
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
