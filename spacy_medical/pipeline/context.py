@@ -22,7 +22,8 @@ Rules are data: a rule is a JSON object with `literal` (a phrase, matched on LOW
 (a Matcher token pattern), a `category` (a qualifier, "pseudo" or "termination"), a `direction`
 (forward, backward or bidirectional) and optional `max_scope` (tokens) and, for terminations,
 `categories` (the qualifiers whose scopes it ends; default all) and `not_adjacent` (true: it does
-not end a scope right after the trigger, as "had" in "has not had any pain"). Users add rules with
+not end a scope right after the trigger, as "had" in "has not had any pain") and `trim_from_entity`
+(true: an entity that starts with this cue is shortened to exclude it, as "Denies fever"). Users add rules with
 `initialize(rules=[...])` or in the config:
 
     [initialize.components.medical_context.rules]
@@ -104,6 +105,8 @@ def validate_rule(rule: Any, index: int) -> Dict[str, Any]:
         raise ValueError(Errors.E100.format(index=index, reason="'max_scope' must be a positive integer"))
     if not isinstance(rule.get("not_adjacent", False), bool):
         raise ValueError(Errors.E100.format(index=index, reason="'not_adjacent' must be true or false"))
+    if not isinstance(rule.get("trim_from_entity", False), bool):
+        raise ValueError(Errors.E100.format(index=index, reason="'trim_from_entity' must be true or false"))
     categories = rule.get("categories")
     if categories is not None and (not isinstance(categories, list) or set(categories) - set(ASSERTIONS)):
         raise ValueError(Errors.E100.format(index=index, reason="'categories' must list qualifiers"))
@@ -218,6 +221,7 @@ class MedicalContext:
         ents = [e for e in doc.ents if not self.ent_types or e.label_ in self.ent_types]
         if not ents:
             return doc
+        ents = self._trim_leading_cues(doc, ents)
         values = {id(e): dict.fromkeys(ASSERTIONS, False) for e in ents}
         for category, start, end in self._scopes(doc, ents):
             for ent in ents:
@@ -239,6 +243,31 @@ class MedicalContext:
     def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         for doc in stream:
             yield self(doc)
+
+    def _trim_leading_cues(self, doc: Doc, ents: List[Span]) -> List[Span]:
+        """Cut a leading cue of a `trim_from_entity` rule off an entity ("Denies fever" -> "fever").
+
+        NER models trained on case reports and abstracts sometimes swallow a note's denial verb
+        into the entity, which would put a pertinent negative on the problem list. The shortened
+        entity keeps its label, and the cue then qualifies it like any other trigger.
+        RETURNS (List[Span]): The target entities after trimming (doc.ents is updated).
+        """
+        if self._matchers is None:
+            self._matchers = self._build()
+        phrase_matcher, _, by_key = self._matchers
+        rules = self.rules or []
+        trim_keys = {key for key, indices in by_key.items() if any(rules[i].get("trim_from_entity") for i in indices)}
+        if not trim_keys:
+            return ents
+        replaced = {}
+        for ent in ents:
+            cue_end = max((end for key, start, end in phrase_matcher(ent) if key in trim_keys and start == ent.start), default=None)
+            if cue_end is not None and cue_end < ent.end:
+                replaced[(ent.start, ent.end)] = Span(doc, cue_end, ent.end, label=ent.label_)
+        if not replaced:
+            return ents
+        doc.ents = [replaced.get((e.start, e.end), e) for e in doc.ents]
+        return [e for e in doc.ents if not self.ent_types or e.label_ in self.ent_types]
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
         """Score the qualifiers with the configured scorer (`Language.evaluate` calls this)."""
@@ -424,7 +453,7 @@ FACTORY_META = dict(
         "section_qualifiers": DEFAULT_SECTION_QUALIFIERS,
         "scorer": {"@scorers": "spacy-medical.assertion_scorer.v1"},
     },
-    assigns=[f"span._.{q}" for q in ASSERTIONS],
+    assigns=["doc.ents"] + [f"span._.{q}" for q in ASSERTIONS],
     requires=["doc.ents", "token.is_sent_start"],
     default_score_weights={f"assertion_{q}_{m}": None for q in ASSERTIONS for m in "prf"},
 )

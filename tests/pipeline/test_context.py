@@ -369,3 +369,27 @@ def test_context_with_medical_sections():
     assert [(e.text, set(f)) for e, f in zip(doc.ents, flags(doc))] == [
         ("Fever", set()), ("Diabetes", {F}), ("Asthma", {H}), ("hypertension", {N, H})
     ]
+
+
+@pytest.mark.parametrize(
+    "text,ents,expected",
+    [
+        # an NER that swallowed the denial verb: the entity is shortened and negated
+        ("Denies fever. Has cough.", [("Denies fever", D), ("cough", S)], [("fever", D, {N}), ("cough", S, set())]),
+        ("Negative for chest pain.", [("Negative for chest pain", S)], [("chest pain", S, {N})]),
+        # "no" is not a trim cue: "no appetite" stays one entity, and its own "no" does not negate it
+        ("Reports no appetite.", [("no appetite", S)], [("no appetite", S, set())]),
+        # an entity that is only the cue is left alone
+        ("Denies.", [("Denies", S)], [("Denies", S, set())]),
+    ],
+)
+def test_leading_denial_cue_is_trimmed_from_the_entity(nlp, text, ents, expected):
+    doc = nlp.get_pipe("medical_context")(make_doc(nlp, text, ents))
+    assert [(e.text, e.label_, {q for q in ASSERTIONS if e._.get(q)}) for e in doc.ents] == expected
+
+
+def test_trim_rule_flag_is_validated():
+    nlp = spacy.blank("en")
+    context = nlp.add_pipe("medical_context")
+    with pytest.raises(ValueError, match="trim_from_entity"):
+        context.initialize(rules=[{"literal": "denies", "category": "negated", "trim_from_entity": "yes"}])
