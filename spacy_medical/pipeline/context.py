@@ -23,7 +23,8 @@ Rules are data: a rule is a JSON object with `literal` (a phrase, matched on LOW
 (forward, backward or bidirectional) and optional `max_scope` (tokens) and, for terminations,
 `categories` (the qualifiers whose scopes it ends; default all) and `not_adjacent` (true: it does
 not end a scope right after the trigger, as "had" in "has not had any pain") and `trim_from_entity`
-(true: an entity that starts with this cue is shortened to exclude it, as "Denies fever"). Users add rules with
+(true, literals only: an entity that starts with this cue is shortened to exclude it, as
+"Denies fever"). Users add rules with
 `initialize(rules=[...])` or in the config:
 
     [initialize.components.medical_context.rules]
@@ -154,6 +155,8 @@ class MedicalContext:
         self.scorer = scorer
         self.rules: Optional[List[Dict[str, Any]]] = None
         self._matchers: Optional[Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]] = None
+        # (match keys of trim_from_entity rules, their first words), built with the matchers
+        self._trim: Optional[Tuple[set, set]] = None
 
     # --- rules ---------------------------------------------------------------------------
     def initialize(
@@ -183,6 +186,7 @@ class MedicalContext:
         """Replace all rules, validating each."""
         self.rules = [validate_rule(rule, i) for i, rule in enumerate(rules)]
         self._matchers = None
+        self._trim = None
 
     def _build(self) -> Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]:
         """Compile the rules into one PhraseMatcher (literals) and one Matcher (patterns).
@@ -255,12 +259,18 @@ class MedicalContext:
         if self._matchers is None:
             self._matchers = self._build()
         phrase_matcher, _, by_key = self._matchers
-        rules = self.rules or []
-        trim_keys = {key for key, indices in by_key.items() if any(rules[i].get("trim_from_entity") for i in indices)}
+        if self._trim is None:
+            rules = self.rules or []
+            trim_rules = [r for r in rules if r.get("trim_from_entity") and "literal" in r]
+            keys = {key for key, indices in by_key.items() if any(rules[i].get("trim_from_entity") for i in indices)}
+            self._trim = (keys, {r["literal"].lower().split()[0] for r in trim_rules})
+        trim_keys, first_words = self._trim
         if not trim_keys:
             return ents
         replaced = {}
         for ent in ents:
+            if ent[0].lower_ not in first_words:  # cheap test before matching
+                continue
             cue_end = max((end for key, start, end in phrase_matcher(ent) if key in trim_keys and start == ent.start), default=None)
             if cue_end is not None and cue_end < ent.end:
                 replaced[(ent.start, ent.end)] = Span(doc, cue_end, ent.end, label=ent.label_)
@@ -399,6 +409,7 @@ class MedicalContext:
     def __getstate__(self) -> Dict[str, Any]:
         state = dict(self.__dict__)
         state["_matchers"] = None
+        state["_trim"] = None
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
