@@ -154,6 +154,11 @@ def summary_tables():
                 r = sections[split]
                 out.append(f"| {split} | {f3(r['sections_header_p'])} | {f3(r['sections_header_r'])} | {f3(r['sections_label_acc'])} |")
         out.append("")
+    cost = load("summary_cost")
+    if cost:
+        parts = [f"{kind} {100 * cost[kind]['share_of_pipeline_time']:.1f}% ({cost[kind]['docs']} docs)" for kind in ("notes", "dialogues") if kind in cost]
+        out += [f"Share of pipeline time spent in `medical_sections` + `medical_summarizer` (`python bench/summary_cost.py --model {cost['model']}`, "
+                f"`metrics/summary_cost.json`): " + ", ".join(parts) + ".", ""]
     if mts:
         out += ["**MTS-Dialog section classification** (`spacy project run train-dialogue-sections`, `metrics/mts_dialog.json`):", "",
                 "| test set | accuracy | majority class | majority accuracy |", "|---|---:|---:|---:|"]
