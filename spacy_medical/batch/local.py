@@ -3,12 +3,22 @@
 Shared by every engine: the Spark engine runs `annotate_records` inside `mapPartitions`, so both
 engines produce the same records from the same code.
 
+With several processes, each worker process runs this same code on whole batches of records and
+sends back plain output records: the parent only reads, orders and writes. (spaCy's own
+`nlp.pipe(n_process=...)` sends every Doc back to the parent to be deserialized there, which on a
+2-core machine costs a third of the second core.)
+
 Long notes are split into chunks (at line, then sentence, then whitespace boundaries) that are
 annotated separately and merged back with offsets into the original text. A record whose doc a
 component drops (spaCy's error handler skips docs that raise) is retried alone; if it fails
 again it becomes a failed record naming the component, never the text.
 """
+import multiprocessing
+import os
+import sys
 from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
@@ -179,10 +189,13 @@ def annotate_records(
     nlp (Language): The pipeline.
     records (Iterable[NoteRecord]): Records from `spacy_medical.io.exports`; failed ones pass through.
     batch_size (int): nlp.pipe batch size.
-    n_process (int): nlp.pipe processes.
+    n_process (int): Worker processes (-1: one per CPU); each annotates whole batches.
     chunk_chars (int): Notes longer than this (or than nlp.max_length) are chunked.
     YIELDS (Tuple[NoteRecord, Dict[str, Any]]): The record and its output record.
     """
+    if n_process != 1:
+        yield from _annotate_parallel(nlp, records, batch_size=batch_size, n_process=n_process, chunk_chars=chunk_chars)
+        return
     fields = entity_fields(nlp)
     model = model_info(nlp)
     max_chars = max(1, min(chunk_chars, nlp.max_length))
@@ -245,6 +258,72 @@ def annotate_records(
                 raise
             yield from answer_until(None)
     yield from answer_until(None)
+
+
+# The pipeline of a worker process, set once by its initializer.
+_WORKER: Dict[str, Any] = {}
+
+
+def _init_worker(nlp: Language, batch_size: int, chunk_chars: int, threads: int) -> None:
+    if "torch" in sys.modules:
+        # n workers x all cores each would oversubscribe the CPU (transformer pipelines).
+        sys.modules["torch"].set_num_threads(threads)
+    _WORKER.update(nlp=nlp, batch_size=batch_size, chunk_chars=chunk_chars)
+
+
+def _annotate_batch(records: List[NoteRecord]) -> List[Dict[str, Any]]:
+    """Annotate a batch of records in a worker process; RETURNS their output records."""
+    results = annotate_records(_WORKER["nlp"], records, batch_size=_WORKER["batch_size"],
+                               n_process=1, chunk_chars=_WORKER["chunk_chars"])
+    return [result for _, result in results]
+
+
+def _annotate_parallel(
+    nlp: Language, records: Iterable[NoteRecord], *, batch_size: int, n_process: int, chunk_chars: int
+) -> Iterator[Tuple[NoteRecord, Dict[str, Any]]]:
+    """`annotate_records` over `n_process` worker processes, in input order, memory bounded.
+
+    Batches of `batch_size` records go to the workers; at most two batches per worker are in
+    flight, so the input is read only as fast as it is annotated. Workers are forked where the
+    platform allows it (they share the loaded pipeline), otherwise spawned with a pickled one.
+    """
+    cpus = os.cpu_count() or 1
+    n_process = cpus if n_process < 0 else n_process
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    threads = max(1, cpus // n_process)
+    in_flight: Deque[Tuple[List[NoteRecord], Future]] = deque()
+
+    def answered() -> Iterator[Tuple[NoteRecord, Dict[str, Any]]]:
+        batch, future = in_flight.popleft()
+        yield from zip(batch, future.result(), strict=True)
+
+    reader_errors: List[Exception] = []
+
+    def batches() -> Iterator[List[NoteRecord]]:
+        batch: List[NoteRecord] = []
+        try:
+            for record in records:
+                batch.append(record)
+                if len(batch) == batch_size:
+                    yield batch
+                    batch = []
+        except Exception as err:
+            # A fatal input error: the records read before it are still answered, then it is raised.
+            reader_errors.append(err)
+        if batch:
+            yield batch
+
+    with ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker,
+                             initargs=(nlp, batch_size, chunk_chars, threads)) as pool:
+        for batch in batches():
+            in_flight.append((batch, pool.submit(_annotate_batch, batch)))
+            if len(in_flight) >= 2 * n_process:
+                yield from answered()
+        while in_flight:
+            yield from answered()
+    if reader_errors:
+        raise reader_errors[0]
 
 
 def _set_error_handler(nlp: Language) -> None:

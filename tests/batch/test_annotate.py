@@ -117,6 +117,22 @@ def test_failing_component_fails_only_its_record(n_process, tiny_nlp):
     assert all("test_boom" in r["error"] and "secret" not in r["error"] for r in failed)
 
 
+def test_parallel_workers_answer_records_read_before_a_fatal_input_error(tiny_nlp):
+    texts = ["asthma", "cough", "aspirin", "pneumonia", "diabetes"]
+
+    def records():
+        yield from (NoteRecord(row=i + 1, note_id=f"R{i}", text=t) for i, t in enumerate(texts))
+        raise KeyError("text column vanished")
+
+    seen = []
+    with pytest.raises(KeyError):
+        for record, result in annotate_records(tiny_nlp(), records(), batch_size=2, n_process=2):
+            seen.append((record.row, result["row"], [e["text"] for e in result["entities"]]))
+    assert [row for row, _, _ in seen] == [1, 2, 3, 4, 5]
+    assert all(row == answered for row, answered, _ in seen)
+    assert [ents for _, _, ents in seen] == [["asthma"], ["cough"], ["aspirin"], ["pneumonia"], ["diabetes"]]
+
+
 @Language.component("test_context", assigns=["span._.negated", "span._.section", "doc._.summary"])
 def _context(doc):
     for ent in doc.ents:
