@@ -46,6 +46,6 @@ def test_ci_workflow_builds_an_installable_en_medical(tmp_path):
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path,
         env=dict(env, PYTHONPATH=str(site)),
     )
-    pipeline = "['medical_sentences', 'tok2vec', 'ner', 'medical_sections', 'medical_context', 'medical_summarizer']"
+    pipeline = "['medical_sentences', 'tok2vec', 'ner', 'symptom_lexicon', 'medical_sections', 'medical_context', 'medical_summarizer']"
     assert out.stdout.split("]")[0] + "]" == pipeline
     assert out.stdout.split("]")[1].split() == ["2", "medical", "0.1.0"]

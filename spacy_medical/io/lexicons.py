@@ -2,13 +2,20 @@
 
 Used in conversion to decide which BC5CDR chemicals count as drugs, which gold "Disease"
 mentions are symptoms by the Symptom Ontology's definition, and which unlabelled tokens of a
-corpus that does not annotate a label could be that label (and are marked missing).
+corpus that does not annotate a label could be that label (and are marked missing). The
+Symptom Ontology also gives en_medical its `symptom_lexicon` (`symptom_patterns`): an
+entity_ruler after `ner` that adds symptoms the model missed, never overriding it.
 """
 import csv
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import FrozenSet
+from typing import Any, Dict, FrozenSet, Iterable, List, Tuple
+
+from spacy.lang.en import English
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 
 from .corpora import corpora_dir
 
@@ -66,3 +73,41 @@ def drug_terms(path: Path = None) -> FrozenSet[str]:
                 if synonym.strip():
                     terms.add(normalize_term(synonym))
     return frozenset(t for t in terms if len(t) > 2)
+
+
+def symptom_patterns(terms: Iterable[str], docs: Iterable[Doc], min_precision: float = 0.3) -> Tuple[List[Dict[str, str]], Dict[str, Any]]:
+    """entity_ruler patterns for Symptom Ontology terms, filtered by how a gold corpus uses them.
+
+    A term is kept unless it occurs in the gold docs and is an exact gold SYMPTOM span in fewer
+    than `min_precision` of its occurrences (e.g. "blood pressure", or "abdominal pain", which
+    MACCROBAT annotates as a body part plus "pain"). Terms of two characters or less are dropped.
+
+    terms (Iterable[str]): Normalized lexicon terms (`symptom_terms()`).
+    docs (Iterable[Doc]): Gold-annotated docs (the MACCROBAT train split; never dev or test).
+    min_precision (float): The lowest share of occurrences that must be gold SYMPTOM spans.
+    RETURNS (Tuple[List[Dict[str, str]], Dict[str, Any]]): The patterns (label SYMPTOM, lowercase
+        phrase), and a report: counts kept/dropped/unseen and the dropped terms with their counts.
+    """
+    terms = sorted(t for t in set(terms) if len(t) > 2)
+    docs = list(docs)
+    if not docs:
+        return [{"label": "SYMPTOM", "pattern": t} for t in terms], {"kept": len(terms), "dropped": 0, "unseen": len(terms), "dropped_terms": {}}
+    vocab = docs[0].vocab
+    matcher = PhraseMatcher(vocab, attr="LOWER")
+    make_doc = English(vocab).make_doc
+    for term in terms:
+        matcher.add(term, [make_doc(term)])
+    seen: Counter = Counter()
+    gold_hits: Counter = Counter()
+    for doc in docs:
+        gold = {(e.start, e.end) for e in doc.ents if e.label_ == "SYMPTOM"}
+        for match_id, start, end in matcher(doc):
+            term = vocab.strings[match_id]
+            seen[term] += 1
+            gold_hits[term] += (start, end) in gold
+    dropped = {t: {"seen": seen[t], "gold_symptom": gold_hits[t]} for t in terms
+               if seen[t] and gold_hits[t] / seen[t] < min_precision}
+    kept = [t for t in terms if t not in dropped]
+    report = {"kept": len(kept), "dropped": len(dropped), "unseen": sum(1 for t in kept if not seen[t]),
+              "min_precision": min_precision, "dropped_terms": dropped}
+    return [{"label": "SYMPTOM", "pattern": t} for t in kept], report

@@ -1,0 +1,65 @@
+"""Write the raw in-domain text for `spacy pretrain` (one JSON line per paragraph).
+
+Sources, never their test splits: the train/dev documents of the converted NER corpora
+(PubMed abstracts from BC5CDR and NCBI-disease, MACCROBAT case reports), the ACI-Bench train
+and valid notes and dialogues, and the MTS-Dialog training and validation sections and
+dialogues. The output lives under corpus/ (ignored by git): it is patient-like text.
+
+Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR]
+"""
+import csv
+import json
+import sys
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin
+
+from spacy_medical.io.corpora import corpora_dir
+
+ACI_FILES = ("train.csv", "valid.csv")
+ACI_FIELDS = ("dialogue", "note")
+MTS_FILES = ("MTS-Dialog-TrainingSet.csv", "MTS-Dialog-ValidationSet.csv")
+MTS_FIELDS = ("section_text", "dialogue")
+
+
+def paragraphs(text: str):
+    for paragraph in text.split("\n\n"):
+        paragraph = " ".join(paragraph.split())
+        if len(paragraph.split()) >= 5:
+            yield paragraph
+
+
+def csv_texts(path: Path, fields):
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for field in fields:
+                yield from paragraphs(row.get(field) or "")
+
+
+def main(corpus_dir: str, output: str, corpora: str = None) -> None:
+    csv.field_size_limit(2**31 - 1)
+    vocab = spacy.blank("en").vocab
+    shared = Path(corpora) if corpora else corpora_dir()
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    with open(out, "w", encoding="utf-8") as handle:
+        def emit(source, texts):
+            for text in texts:
+                handle.write(json.dumps({"text": text}) + "\n")
+                counts[source] = counts.get(source, 0) + len(text.split())
+
+        for split in ("train", "dev"):
+            for path in sorted(Path(corpus_dir, split).glob("*.spacy")):
+                docs = DocBin().from_disk(path).get_docs(vocab)
+                emit(path.stem, (p for doc in docs for p in paragraphs(doc.text)))
+        for name in ACI_FILES:
+            emit("aci_bench", csv_texts(shared / "aci_bench" / name, ACI_FIELDS))
+        for name in MTS_FILES:
+            emit("mts_dialog", csv_texts(shared / "mts_dialog" / name, MTS_FIELDS))
+    print(json.dumps({"output": str(out), "words": counts}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
