@@ -91,6 +91,44 @@ def ablation_table():
     return out + [""]
 
 
+def pretrain_table():
+    on, off = load("ablation_pretrain_on"), load("ablation_pretrain_off")
+    if not (on and off):
+        return []
+    out = ["**Pre-training the tok2vec** (`spacy project run ablation-pretrain`: the same NER config and budget, "
+           "with and without `spacy pretrain` on in-domain raw text; dev splits, F):", "",
+           "| corpus | label | without | with |", "|---|---|---:|---:|"]
+    for corpus in ("maccrobat", "bc5cdr", "ncbi"):
+        labels = ["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]
+        for label in labels:
+            a, b = off[corpus]["scores"]["ents_per_type"].get(label), on[corpus]["scores"]["ents_per_type"].get(label)
+            if a and b:
+                out.append(f"| {corpus} | {label} | {pct(a['f'])} | {pct(b['f'])} |")
+        if corpus != "maccrobat":
+            a, b = off[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"], on[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
+            out.append(f"| {corpus} | DISEASE, SYMPTOM merged | {pct(a['f'])} | {pct(b['f'])} |")
+    return out + [""]
+
+
+def lexicon_table():
+    rows = []
+    for split in ("dev", "test"):
+        alone, full = load(f"{split}_ner_only"), load(split)
+        if not (alone and full):
+            continue
+        for name, report in (("ner alone", alone), ("ner + symptom_lexicon (en_medical)", full)):
+            s = report["maccrobat"]["scores"]["ents_per_type"]["SYMPTOM"]
+            rows.append(f"| {split} | {name} | {pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])} |")
+    if not rows:
+        return []
+    lexicon = load("symptom_lexicon") or {}
+    note = (f" The lexicon keeps {lexicon['kept']} Symptom Ontology terms and drops {lexicon['dropped']} that MACCROBAT train "
+            f"annotates as a symptom in under {pct(lexicon['min_precision'])}% of their occurrences (`metrics/symptom_lexicon.json`)."
+            if lexicon else "")
+    return [f"**symptom_lexicon, MACCROBAT SYMPTOM** (`metrics/{{dev,test}}_ner_only.json` against `metrics/{{dev,test}}.json`).{note}", "",
+            "| split | pipeline | P | R | F |", "|---|---|---:|---:|---:|"] + rows + [""]
+
+
 def speed_table():
     report = load("speed")
     if not report:
@@ -213,7 +251,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + bench_tables() + ablation_table() + pretrain_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.util import registry
 
 from .extensions import install_extensions
-from .io import training
+from .io import lexicons, training
 from .ml import encoder
 from .pipeline import sentences
 from .pipeline import sections, summarizer
@@ -41,6 +41,7 @@ make_sections_scorer = registry.scorers.register(
 create_weighted_corpus_reader = registry.readers.register(
     "spacy-medical.WeightedCorpus.v1", func=training.create_weighted_corpus_reader
 )
+read_patterns = registry.readers.register("spacy-medical.read_patterns.v1", func=lexicons.read_patterns)
 
 # --- architectures and callbacks -----------------------------------------------------------
 create_packaged_transformer_model = registry.architectures.register(

@@ -98,7 +98,7 @@ def annotate(
     input_format (str): "auto", "csv", "tsv", "jsonl" or "parquet".
     output_format (str): "auto", "jsonl", "csv" or "parquet".
     errors_path (Optional[Union[str, Path]]): The errors JSONL; default beside the output.
-    n_process (int): Processes for nlp.pipe (local engine).
+    n_process (int): Worker processes (local engine; -1: one per CPU).
     batch_size (int): nlp.pipe batch size.
     engine (str): "local" or "spark".
     spark_master (Optional[str]): Spark master URL; default local[*].

@@ -5,8 +5,8 @@ engines produce the same records from the same code.
 
 With several processes, each worker process runs this same code on whole batches of records and
 sends back plain output records: the parent only reads, orders and writes. (spaCy's own
-`nlp.pipe(n_process=...)` sends every Doc back to the parent to be deserialized there, which on a
-2-core machine costs a third of the second core.)
+`nlp.pipe(n_process=...)` sends every Doc back to be deserialized in the parent, which competes
+with the workers for the same cores; `bench/annotate_speed.py` measures both.)
 
 Long notes are split into chunks (at line, then sentence, then whitespace boundaries) that are
 annotated separately and merged back with offsets into the original text. A record whose doc a
@@ -18,7 +18,6 @@ import os
 import sys
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from itertools import islice
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
@@ -189,7 +188,7 @@ def annotate_records(
     nlp (Language): The pipeline.
     records (Iterable[NoteRecord]): Records from `spacy_medical.io.exports`; failed ones pass through.
     batch_size (int): nlp.pipe batch size.
-    n_process (int): Worker processes (-1: one per CPU); each annotates whole batches.
+    n_process (int): Worker processes (-1 or 0: one per CPU); each annotates whole batches.
     chunk_chars (int): Notes longer than this (or than nlp.max_length) are chunked.
     YIELDS (Tuple[NoteRecord, Dict[str, Any]]): The record and its output record.
     """
@@ -288,7 +287,7 @@ def _annotate_parallel(
     platform allows it (they share the loaded pipeline), otherwise spawned with a pickled one.
     """
     cpus = os.cpu_count() or 1
-    n_process = cpus if n_process < 0 else n_process
+    n_process = cpus if n_process < 1 else n_process
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     threads = max(1, cpus // n_process)

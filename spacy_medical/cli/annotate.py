@@ -21,7 +21,7 @@ def annotate_cli(
     input_format: str = typer.Option("auto", "--input-format", help="auto|csv|tsv|jsonl|parquet"),
     output_format: str = typer.Option("auto", "--output-format", help="auto|jsonl|csv|parquet"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors JSONL (default: OUTPUT stem + .errors.jsonl)"),
-    n_process: int = typer.Option(1, "--n-process", help="Processes for nlp.pipe (local engine)"),
+    n_process: int = typer.Option(1, "--n-process", help="Worker processes (local engine; -1: one per CPU)"),
     batch_size: int = typer.Option(64, "--batch-size", help="nlp.pipe batch size"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])"),

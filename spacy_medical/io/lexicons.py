@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Tuple
 
+import srsly
 from spacy.lang.en import English
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -111,3 +112,11 @@ def symptom_patterns(terms: Iterable[str], docs: Iterable[Doc], min_precision: f
     report = {"kept": len(kept), "dropped": len(dropped), "unseen": sum(1 for t in kept if not seen[t]),
               "min_precision": min_precision, "dropped_terms": dropped}
     return [{"label": "SYMPTOM", "pattern": t} for t in kept], report
+
+
+def read_patterns(path: Path) -> List[Dict[str, Any]]:
+    """`spacy-medical.read_patterns.v1`: entity_ruler patterns from a JSONL file, as a list.
+
+    srsly.read_jsonl.v1 yields a generator, which entity_ruler's `initialize` rejects.
+    """
+    return list(srsly.read_jsonl(path))
