@@ -91,9 +91,7 @@ def symptom_patterns(terms: Iterable[str], docs: Iterable[Doc], min_precision: f
     """
     terms = sorted(t for t in set(terms) if len(t) > 2)
     docs = list(docs)
-    if not docs:
-        return [{"label": "SYMPTOM", "pattern": t} for t in terms], {"kept": len(terms), "dropped": 0, "unseen": len(terms), "dropped_terms": {}}
-    vocab = docs[0].vocab
+    vocab = docs[0].vocab if docs else English().vocab
     matcher = PhraseMatcher(vocab, attr="LOWER")
     make_doc = English(vocab).make_doc
     for term in terms:
