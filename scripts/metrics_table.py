@@ -212,15 +212,16 @@ def annotate_tables():
     speed, memory = load("annotate_speed"), load("annotate_memory")
     out = []
     if speed:
-        out += [f"**`spacy-medical annotate` throughput** (`python bench/annotate_speed.py --output metrics/annotate_speed.json`, "
-                f"model {speed['model']}, {speed['notes']} ACI-Bench notes, best of {speed['rounds']} interleaved rounds):", "",
+        out += [f"**`spacy-medical annotate` throughput** (`python bench/annotate_speed.py --model {speed['model']} --n-notes {speed['notes']} "
+                f"--rounds {speed['rounds']} --output metrics/annotate_speed.json`, ACI-Bench notes, best of the interleaved rounds):", "",
                 "| run | notes/s | words/s |", "|---|---:|---:|"]
         for name, run in speed["runs"].items():
             out.append(f"| {name} | {run['notes_per_s']} | {run['words_per_s']} |")
         out += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in speed["ratios"].items())
                 + (f"; Spark output identical to local: {speed['spark_output_identical_to_local']}" if "spark_output_identical_to_local" in speed else "") + ".", ""]
     if memory:
-        out += [f"**`annotate` memory** (`python bench/annotate_memory.py --output metrics/annotate_memory.json`, model {memory['model']}, unit {memory['unit']}):", "",
+        out += [f"**`annotate` memory** (`python bench/annotate_memory.py --model {memory['model']} --unit {memory['unit']} --output metrics/annotate_memory.json`, "
+                "each size in a fresh process, one process):", "",
                 "| notes | peak RSS (MB) | ms/note |", "|---:|---:|---:|"]
         for n, run in memory["runs"].items():
             out.append(f"| {n} | {run['peak_rss_mb']} | {run['ms_per_note']} |")
