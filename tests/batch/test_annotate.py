@@ -117,6 +117,18 @@ def test_failing_component_fails_only_its_record(n_process, tiny_nlp):
     assert all("test_boom" in r["error"] and "secret" not in r["error"] for r in failed)
 
 
+def test_parallel_workers_without_fork_get_a_pickled_pipeline(monkeypatch, tiny_nlp):
+    # As on macOS and Windows: no fork, so workers are spawned and the pipeline is pickled.
+    import spacy_medical.batch.local as local
+
+    monkeypatch.setattr(local.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    texts = ["asthma and cough", "", "aspirin", "nothing here"]
+    records = [NoteRecord(row=i + 1, note_id=f"P{i}", text=t) for i, t in enumerate(texts)]
+    results = [r for _, r in annotate_records(tiny_nlp(), records, batch_size=1, n_process=2)]
+    assert [r["row"] for r in results] == [1, 2, 3, 4]
+    assert [[e["text"] for e in r["entities"]] for r in results] == [["asthma", "cough"], [], ["aspirin"], []]
+
+
 def test_parallel_workers_answer_records_read_before_a_fatal_input_error(tiny_nlp):
     texts = ["asthma", "cough", "aspirin", "pneumonia", "diabetes"]
 
