@@ -10,18 +10,16 @@ from typing import List
 
 import spacy
 
+from spacy_medical.evaluate.summary import read_aci
 from spacy_medical.io.corpora import corpora_dir
 
 
 def aci_notes(unit: str = "note") -> List[str]:
     """ACI-Bench reference notes ("note"), or their paragraphs ("paragraph")."""
-    csv.field_size_limit(2**31 - 1)
     notes = []
     for path in sorted(glob.glob(str(corpora_dir() / "aci_bench" / "*.csv"))):
-        if path.endswith("_metadata.csv"):
-            continue
-        with open(path, newline="", encoding="utf-8") as handle:
-            notes.extend(row["note"] for row in csv.DictReader(handle) if row.get("note"))
+        if not path.endswith("_metadata.csv"):
+            notes.extend(row["note"] for row in read_aci(path) if row["note"])
     if not notes:
         raise SystemExit(f"No ACI-Bench notes under {corpora_dir()}/aci_bench")
     if unit == "paragraph":

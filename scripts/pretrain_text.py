@@ -15,10 +15,10 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
+from spacy_medical.evaluate.summary import read_aci
 from spacy_medical.io.corpora import corpora_dir
 
 ACI_FILES = ("train.csv", "valid.csv")
-ACI_FIELDS = ("dialogue", "note")
 MTS_FILES = ("MTS-Dialog-TrainingSet.csv", "MTS-Dialog-ValidationSet.csv")
 MTS_FIELDS = ("section_text", "dialogue")
 
@@ -30,15 +30,14 @@ def paragraphs(text: str):
             yield paragraph
 
 
-def csv_texts(path: Path, fields):
+def mts_texts(path: Path):
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            for field in fields:
-                yield from paragraphs(row.get(field) or "")
+            for field in MTS_FIELDS:
+                yield from paragraphs(row[field])
 
 
 def main(corpus_dir: str, output: str, corpora: str = None) -> None:
-    csv.field_size_limit(2**31 - 1)
     vocab = spacy.blank("en").vocab
     shared = Path(corpora) if corpora else corpora_dir()
     out = Path(output)
@@ -55,9 +54,10 @@ def main(corpus_dir: str, output: str, corpora: str = None) -> None:
                 docs = DocBin().from_disk(path).get_docs(vocab)
                 emit(path.stem, (p for doc in docs for p in paragraphs(doc.text)))
         for name in ACI_FILES:
-            emit("aci_bench", csv_texts(shared / "aci_bench" / name, ACI_FIELDS))
+            rows = read_aci(shared / "aci_bench" / name)
+            emit("aci_bench", (p for row in rows for field in ("dialogue", "note") for p in paragraphs(row[field])))
         for name in MTS_FILES:
-            emit("mts_dialog", csv_texts(shared / "mts_dialog" / name, MTS_FIELDS))
+            emit("mts_dialog", mts_texts(shared / "mts_dialog" / name))
     print(json.dumps({"output": str(out), "words": counts}))
 
 
