@@ -273,7 +273,11 @@ class MedicalContext:
                 continue
             cue_end = max((end for key, start, end in phrase_matcher(ent) if key in trim_keys and start == ent.start), default=None)
             if cue_end is not None and cue_end < ent.end:
-                replaced[(ent.start, ent.end)] = Span(doc, cue_end, ent.end, label=ent.label_)
+                trimmed = Span(doc, cue_end, ent.end, label=ent.label_)
+                if Span.has_extension("section"):
+                    # Set by medical_sections before this component; keep it for the new span.
+                    trimmed._.section = ent._.section
+                replaced[(ent.start, ent.end)] = trimmed
         if not replaced:
             return ents
         doc.ents = [replaced.get((e.start, e.end), e) for e in doc.ents]

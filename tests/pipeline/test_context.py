@@ -388,6 +388,15 @@ def test_leading_denial_cue_is_trimmed_from_the_entity(nlp, text, ents, expected
     assert [(e.text, e.label_, {q for q in ASSERTIONS if e._.get(q)}) for e in doc.ents] == expected
 
 
+def test_trimmed_entity_keeps_its_section_and_the_section_qualifier(nlp):
+    doc = make_doc(nlp, "Denies breast cancer.", [("Denies breast cancer", D)])
+    doc.ents[0]._.section = "family_history"
+    doc = nlp.get_pipe("medical_context")(doc)
+    ent = doc.ents[0]
+    assert (ent.text, ent._.section) == ("breast cancer", "family_history")
+    assert {q for q in ASSERTIONS if ent._.get(q)} == {N, F}
+
+
 def test_trim_rule_flag_is_validated():
     nlp = spacy.blank("en")
     context = nlp.add_pipe("medical_context")
