@@ -55,6 +55,8 @@ class Errors:
     E402 = "quantize_transformer needs a pipeline with a 'transformer' pipe; this one has {pipes}."
     E403 = "This transformer was quantized to int8 for inference and cannot be trained; load the pipeline again without quantization to train it."
     E404 = "This transformer was quantized to int8 for inference and cannot be saved (the saved state would not load back); save the pipeline before quantizing."
+    E405 = "'{path}' holds no LoRA adapter: it was not trained with `lora` set in the PackagedTransformerModel config (or the file is missing)."
+    E406 = "The LoRA adapter in '{path}' does not fit the installed encoder weights (unexpected keys such as {keys})."
 
 
 class Warnings:

@@ -18,7 +18,7 @@ import importlib.resources
 import importlib.util
 import re
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -68,6 +68,7 @@ def create_packaged_transformer_model(
     transformer_config: Dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
+    lora: Optional[Dict] = None,
 ) -> Model[List[Doc], "FullTransformerBatch"]:  # noqa: F821
     """Build spacy-transformers' TransformerModel on weights found in an installed package.
 
@@ -82,6 +83,9 @@ def create_packaged_transformer_model(
     transformer_config (dict): Settings for the Hugging Face model config.
     mixed_precision (bool): Mixed precision on GPU; no effect on CPU.
     grad_scaler_config (dict): Gradient scaling settings for mixed precision.
+    lora (Optional[dict]): `peft.LoraConfig` settings: train LoRA adapters instead of the whole
+        encoder (see spacy_medical.ml.lora). Only applies when the encoder is initialized from the
+        package; a saved pipeline holds merged weights and loads as a plain encoder.
     RETURNS (Model[List[Doc], FullTransformerBatch]): The encoder.
     """
     # Imported here so that `import spacy_medical` (and the CNN pipeline) does not pay for torch.
@@ -104,9 +108,15 @@ def create_packaged_transformer_model(
     def init(model: Model, X=None, Y=None):
         # Resolved here rather than when the config is read: `spacy.load` of a trained pipeline
         # takes the weights from the pipeline's own files and never calls init.
-        if not model.attrs["has_transformer"]:
+        from_package = not model.attrs["has_transformer"]
+        if from_package:
             model.attrs["name"] = str(packaged_weights_dir(package, subdir))
-        return original_init(model, X=X, Y=Y)
+        result = original_init(model, X=X, Y=Y)
+        if from_package and lora is not None:
+            from .lora import add_lora
+
+            add_lora(model, lora)
+        return result
 
     model.init = init
     return model

