@@ -26,9 +26,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -rs -m "not slow" tests
 
-# Builds and installs en_medical if it is missing, then annotates the invented sample export.
+# Builds and installs en_medical and en_medical_sm if either is missing, then annotates the
+# invented sample export with en_medical.
 demo: $(STAMP)
-	$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('en_medical') is None)" \
+	$(PY) -c "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ('en_medical', 'en_medical_sm')))" \
 		|| PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m spacy project run all
 	$(PY) -m spacy_medical.cli demo corpus/sample_notes.csv
 

@@ -17,7 +17,7 @@ def default_model() -> str:
 
         return "en_medical"
     except ImportError:
-        return "training/cpu/model-best"
+        return "training/en_medical"
 
 
 def main(

@@ -23,39 +23,38 @@ def pct(x):
     return f"{100 * x:.1f}"
 
 
-def per_label_rows(report, corpora, labels):
-    rows = []
-    for corpus in corpora:
-        if corpus not in report:
-            continue
-        per_type = report[corpus]["scores"]["ents_per_type"]
-        for label in labels.get(corpus, sorted(per_type)):
-            if label in per_type:
-                s = per_type[label]
-                rows.append(f"| {corpus} | {label} | {pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])} |")
-    return rows
+# The two shipped pipelines and the suffix of their metrics files (metrics/test.json, test_sm.json...).
+MODELS = (("en_medical", ""), ("en_medical_sm", "_sm"))
+
+
+def prf(s):
+    return f"{pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])}" if s else "- | - | -"
 
 
 def ner_tables():
     out = []
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE", "SYMPTOM"]}
     for split in ("test", "dev"):
-        report = load(split)
-        if not report:
+        reports = [(name, load(split + suffix)) for name, suffix in MODELS]
+        reports = [(name, report) for name, report in reports if report]
+        if not reports:
             continue
-        out += [f"**en_medical on the {split} splits** (`metrics/{split}.json`, label definitions harmonized as described under *Training data*):", "",
-                "| corpus | label | P | R | F |", "|---|---|---:|---:|---:|"]
-        out += per_label_rows(report, ["maccrobat", "bc5cdr", "ncbi"], labels)
+        names = " and ".join(f"{name} (`metrics/{split}{suffix}.json`)" for (name, suffix) in MODELS if load(split + suffix))
+        head = "| corpus | label | " + " | ".join(f"{name} P | R | F" for name, _ in reports) + " |"
+        rule = "|---|---|" + "---:|---:|---:|" * len(reports)
+        out += [f"**{split} splits**, {names}, label definitions harmonized as described under *Training data*:", "", head, rule]
+        for corpus in ("maccrobat", "bc5cdr", "ncbi"):
+            for label in labels[corpus]:
+                scores = [r.get(corpus, {}).get("scores", {}).get("ents_per_type", {}).get(label) for _, r in reports]
+                if any(scores):
+                    out.append(f"| {corpus} | {label} | " + " | ".join(prf(x) for x in scores) + " |")
+        out += ["", f"With SYMPTOM merged into DISEASE on both sides, i.e. on the corpora's own Disease definition ({split}):", "",
+                "| corpus | " + " | ".join(f"{name} DISEASE P | R | F" for name, _ in reports) + " |", "|---|" + "---:|---:|---:|" * len(reports)]
+        for corpus in ("bc5cdr", "ncbi"):
+            scores = [r.get(corpus, {}).get("merged", {}).get("scores", {}).get("ents_per_type", {}).get("DISEASE") for _, r in reports]
+            if any(scores):
+                out.append(f"| {corpus} | " + " | ".join(prf(x) for x in scores) + " |")
         out.append("")
-        merged = [(c, r["merged"]["scores"]) for c, r in report.items() if "merged" in r and c != "maccrobat"]
-        if merged:
-            out += [f"With SYMPTOM merged into DISEASE on both sides, i.e. on the corpora's own Disease definition ({split}):", "",
-                    "| corpus | DISEASE P | R | F |", "|---|---:|---:|---:|"]
-            for corpus, scores in merged:
-                s = scores["ents_per_type"].get("DISEASE")
-                if s:
-                    out.append(f"| {corpus} | {pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])} |")
-            out.append("")
     return out
 
 
@@ -112,31 +111,31 @@ def pretrain_table():
 
 def lexicon_table():
     rows = []
-    for split in ("dev", "test"):
-        alone, full = load(f"{split}_ner_only"), load(split)
-        if not (alone and full):
-            continue
-        for name, report in (("ner alone", alone), ("ner + symptom_lexicon (en_medical)", full)):
-            s = report["maccrobat"]["scores"]["ents_per_type"]["SYMPTOM"]
-            rows.append(f"| {split} | {name} | {pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])} |")
+    for name, suffix in MODELS:
+        for split in ("dev", "test"):
+            alone, full = load(f"{split}{suffix}_ner_only"), load(split + suffix)
+            if alone and full:
+                a, b = (r["maccrobat"]["scores"]["ents_per_type"]["SYMPTOM"] for r in (alone, full))
+                rows.append(f"| {name} | {split} | {prf(a)} | {prf(b)} |")
     if not rows:
         return []
     lexicon = load("symptom_lexicon") or {}
     note = (f" The lexicon keeps {lexicon['kept']} Symptom Ontology terms and drops {lexicon['dropped']} that MACCROBAT train "
             f"annotates as a symptom in under {pct(lexicon['min_precision'])}% of their occurrences (`metrics/symptom_lexicon.json`)."
             if lexicon else "")
-    return [f"**symptom_lexicon, MACCROBAT SYMPTOM** (`metrics/{{dev,test}}_ner_only.json` against `metrics/{{dev,test}}.json`).{note}", "",
-            "| split | pipeline | P | R | F |", "|---|---|---:|---:|---:|"] + rows + [""]
+    return [f"**symptom_lexicon, MACCROBAT SYMPTOM** (`metrics/{{split}}{{,_sm}}_ner_only.json`: the trained ner alone, against the "
+            f"assembled pipeline in `metrics/{{split}}{{,_sm}}.json`).{note}", "",
+            "| pipeline | split | ner alone P | R | F | with symptom_lexicon P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"] + rows + [""]
 
 
 def speed_table():
     report = load("speed")
     if not report:
         return []
-    return [f"**Speed** (`bench/speed.py`, {report['texts']} texts, {report['words']} words, {report['cores']} cores, same run):", "",
+    return [f"**Speed** (`bench/speed.py`, {report['texts']} ACI-Bench notes, {report['words']} words, {report['cores']} cores, same run):", "",
             "| pipeline | words/s | ratio |", "|---|---:|---:|",
-            f"| blank spaCy CNN `ner` (baseline) | {report['baseline_wps']:.0f} | 1.00 |",
-            f"| {report['model']} | {report['model_wps']:.0f} | {report['ratio']:.2f} |", ""]
+            f"| blank spaCy CNN `ner` (baseline) | {report['baseline_wps']:.0f} | 1.00 |"] + [
+            f"| {m['model']} | {m['wps']:.0f} | {m['ratio']:.2f} |" for m in report["models"]] + [""]
 
 
 def f3(x):
@@ -233,12 +232,14 @@ def trf_table():
     report = load("trf_speed")
     if not report:
         return []
-    out = [f"**Transformer encoder, untrained `configs/trf.cfg`, CPU variants vs a blank CNN `ner`, same run** "
+    out = [f"**Transformer pipeline ({report['model']}), CPU variants vs a blank CNN `ner`, same run** "
            f"(`python bench/trf_speed.py`, `metrics/trf_speed.json`, {report['texts']['n']} ACI-Bench notes, "
            f"{report['texts']['words']} words, load average {report['load_avg_start']} at start):", "",
            "| variant | words/s | x blank CNN ner |", "|---|---:|---:|"]
     for name, run in report["inference"].items():
         out.append(f"| {name} | {run['words_per_s']:.0f} | {run['x_cnn']:.3f} |")
+    for name, agreement in report.get("int8_vs_float", {}).items():
+        out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_float']:.3f} | |")
     fresh = report.get("fresh_process", {})
     if fresh:
         out += ["", f"`spacy.load` warm {fresh['spacy_load_warm_s']} s; peak RSS while annotating {fresh['peak_rss_mb']:.0f} MB."]

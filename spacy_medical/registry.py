@@ -10,7 +10,7 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import lexicons, training
-from .ml import encoder
+from .ml import encoder, memory
 from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
@@ -50,3 +50,4 @@ create_packaged_transformer_model = registry.architectures.register(
 make_quantize_transformer = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer
 )
+make_trim_heap = registry.callbacks.register("spacy-medical.trim_heap.v1", func=memory.make_trim_heap)

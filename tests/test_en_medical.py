@@ -1,18 +1,23 @@
-"""The installed en_medical pipeline end to end (skipped where it has not been built)."""
+"""The installed en_medical and en_medical_sm pipelines end to end (skipped where not built)."""
 import importlib.util
 
 import pytest
 import spacy
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("en_medical") is None,
-    reason="en_medical is not installed: build it with `spacy project run all`",
-)
+ENCODERS = {"en_medical": "transformer", "en_medical_sm": "tok2vec"}
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return spacy.load("en_medical")
+@pytest.fixture(scope="module", params=sorted(ENCODERS))
+def nlp(request):
+    if importlib.util.find_spec(request.param) is None:
+        pytest.skip(f"{request.param} is not installed: build it with `spacy project run all`")
+    return spacy.load(request.param)
+
+
+def test_encoder_of_each_variant(nlp):
+    name = f"{nlp.meta['lang']}_{nlp.meta['name']}"
+    assert nlp.pipe_names[1] == ENCODERS[name]
+    assert set(nlp.get_pipe("ner").labels) == {"DISEASE", "SYMPTOM", "DRUG"}
 
 
 def test_assertions_on_the_issue_example(nlp):
