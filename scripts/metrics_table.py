@@ -168,12 +168,18 @@ def assertion_tables():
     return out + [""]
 
 
+def encoder(report):
+    """Which encoder a measured pipeline had, from the pipe names the report recorded."""
+    pipes = report.get("pipeline") or []
+    return "transformer" if "transformer" in pipes else "CNN tok2vec" if "tok2vec" in pipes else "encoder not recorded"
+
+
 def summary_tables():
     summary, sections, mts = load("summary"), load("sections"), load("mts_dialog")
     out = []
     if summary:
         out += ["**Summaries of ACI-Bench transcripts vs the reference notes, same run** "
-                f"(`spacy project run evaluate-summary`, `metrics/summary.json`, NER model `{summary['model']}`):", "",
+                f"(`spacy project run evaluate-summary`, `metrics/summary.json`, NER model `{summary['model']}`, {encoder(summary)}):", "",
                 "| split | ROUGE-L: summarizer / lead-N / TextRank | concept recall: summarizer / lead-N / TextRank | summary words |",
                 "|---|---|---|---:|"]
         for split in ("valid", "test1", "test2", "test3"):
@@ -194,7 +200,7 @@ def summary_tables():
     cost = load("summary_cost")
     if cost:
         parts = [f"{kind} {100 * cost[kind]['share_of_pipeline_time']:.1f}% ({cost[kind]['docs']} docs)" for kind in ("notes", "dialogues") if kind in cost]
-        out += [f"Share of pipeline time spent in `medical_sections` + `medical_summarizer` (`python bench/summary_cost.py --model {cost['model']}`, "
+        out += [f"Share of pipeline time spent in `medical_sections` + `medical_summarizer` (`python bench/summary_cost.py --model {cost['model']}`, {encoder(cost)}, "
                 f"`metrics/summary_cost.json`): " + ", ".join(parts) + ".", ""]
     if mts:
         out += ["**MTS-Dialog section classification** (`spacy project run train-dialogue-sections`, `metrics/mts_dialog.json`):", "",
