@@ -40,6 +40,11 @@ QUANTIZED_ATTR = "spacy_medical_quantized"
 KEEP_FLOAT = (r"\.layer\.\d+\.output\.dense$",)
 
 
+def weights_placeholder(package: str, subdir: str) -> str:
+    """What stands for the packaged weights where spacy-transformers would record a path."""
+    return f"<{package}/{subdir}: resolved at initialize>"
+
+
 def packaged_weights_dir(package: str = DEFAULT_PACKAGE, subdir: str = DEFAULT_SUBDIR) -> Path:
     """Find the directory of transformer weights shipped inside an installed package.
 
@@ -96,7 +101,7 @@ def create_packaged_transformer_model(
     trf_cfg = {**OFFLINE_KWARGS, **transformer_config}
     model = TransformerModel(
         # Not a path nor a hub id; replaced by the weights directory in `init` below.
-        f"<{package}/{subdir}: resolved at initialize>",
+        weights_placeholder(package, subdir),
         get_spans=get_spans,
         tokenizer_config=tok_cfg,
         transformer_config=trf_cfg,

@@ -69,6 +69,7 @@ def strip_lora_pipeline(trained: Union[str, Path], output: Union[str, Path]) -> 
     trained, output = Path(trained), Path(output)
     model_msg, shim_msg = _read_transformer(trained)
     shim_msg["state"] = b""
+    _forget_weights_dir(model_msg, shim_msg, *_weights_package(trained))
     _copy_pipeline(trained, output)
     _write_transformer(output, model_msg, shim_msg)
 
@@ -101,6 +102,21 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
     shim_msg["state"] = buffer.getvalue()
     _copy_pipeline(stripped, output)
     _write_transformer(output, model_msg, shim_msg)
+
+
+def _forget_weights_dir(model_msg: Dict, shim_msg: Dict, package: str, subdir: str) -> None:
+    """Replace the build machine's path to the base weights, which spacy-transformers records as
+    metadata (the model's `name` attr, the HF config's `_name_or_path`), by the package name:
+    loading never reads it, and a shipped file must not carry a local path."""
+    from .encoder import weights_placeholder
+
+    placeholder = weights_placeholder(package, subdir)
+    for attrs in model_msg.get("attrs", []):
+        if "name" in attrs and "has_transformer" in attrs:
+            attrs["name"] = srsly.msgpack_dumps(placeholder)
+    for key in ("config", "_init_transformer_config"):
+        if isinstance(shim_msg.get(key), dict) and "_name_or_path" in shim_msg[key]:
+            shim_msg[key]["_name_or_path"] = placeholder
 
 
 def _set_encoder(shim, module) -> None:

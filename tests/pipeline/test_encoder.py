@@ -272,14 +272,25 @@ def test_lora_export_then_restore_gives_the_trained_pipeline(trained_dir, reload
     assert _size(tmp_path / "shipped") < min(25e6, _size(path) / 10)
     with pytest.raises(Exception):
         spacy.load(tmp_path / "shipped")
+    # No local path to the base weights in what is shipped (spacy-transformers records one).
+    weights_dir = str(packaged_weights_dir()).encode()
+    assert weights_dir in (path / "transformer" / "model").read_bytes()
+    assert weights_dir not in (tmp_path / "shipped" / "transformer" / "model").read_bytes()
     restore_lora_pipeline(tmp_path / "shipped", tmp_path / "restored")
-    trained_bytes = (path / "transformer" / "model").read_bytes()
-    assert (tmp_path / "restored" / "transformer" / "model").read_bytes() == trained_bytes
+    assert _encoder_state(tmp_path / "restored") == _encoder_state(path)
+    assert (tmp_path / "restored" / "ner" / "model").read_bytes() == (path / "ner" / "model").read_bytes()
     restored = spacy.load(tmp_path / "restored")
     texts = [t for t, _ in clinical_train]
     assert [[(e.text, e.label_) for e in d.ents] for d in restored.pipe(texts)] == [
         [(e.text, e.label_) for e in d.ents] for d in reloaded.pipe(texts)
     ]
+
+
+def _encoder_state(path):
+    """The encoder's weights as saved (bytes of the torch state dict)."""
+    from spacy_medical.ml.lora import _read_transformer
+
+    return _read_transformer(path)[1]["state"]
 
 
 def test_lora_export_refuses_a_pipeline_without_an_adapter(tmp_path):
