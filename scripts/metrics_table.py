@@ -35,11 +35,12 @@ def ner_tables():
     out = []
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE", "SYMPTOM"]}
     for split in ("test", "dev"):
-        reports = [(name, load(split + suffix)) for name, suffix in MODELS]
-        reports = [(name, report) for name, report in reports if report]
-        if not reports:
+        found = [(name, suffix, load(split + suffix)) for name, suffix in MODELS]
+        found = [(name, suffix, report) for name, suffix, report in found if report]
+        if not found:
             continue
-        names = " and ".join(f"{name} (`metrics/{split}{suffix}.json`)" for (name, suffix) in MODELS if load(split + suffix))
+        reports = [(name, report) for name, _, report in found]
+        names = " and ".join(f"{name} (`metrics/{split}{suffix}.json`)" for name, suffix, _ in found)
         head = "| corpus | label | " + " | ".join(f"{name} P | R | F" for name, _ in reports) + " |"
         rule = "|---|---|" + "---:|---:|---:|" * len(reports)
         out += [f"**{split} splits**, {names}, label definitions harmonized as described under *Training data*:", "", head, rule]
