@@ -91,23 +91,40 @@ def ablation_table():
     return out + [""]
 
 
-def pretrain_table():
-    on, off = load("ablation_pretrain_on"), load("ablation_pretrain_off")
-    if not (on and off):
-        return []
-    out = ["**Pre-training the tok2vec** (`spacy project run ablation-pretrain`: the same NER config and budget, "
-           "with and without `spacy pretrain` on in-domain raw text; dev splits, F):", "",
-           "| corpus | label | without | with |", "|---|---|---:|---:|"]
-    for corpus in ("maccrobat", "bc5cdr", "ncbi"):
-        labels = ["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]
-        for label in labels:
-            a, b = off[corpus]["scores"]["ents_per_type"].get(label), on[corpus]["scores"]["ents_per_type"].get(label)
-            if a and b:
-                out.append(f"| {corpus} | {label} | {pct(a['f'])} | {pct(b['f'])} |")
-        if corpus != "maccrobat":
-            a, b = off[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"], on[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
-            out.append(f"| {corpus} | DISEASE, SYMPTOM merged | {pct(a['f'])} | {pct(b['f'])} |")
-    return out + [""]
+PRETRAIN_ABLATIONS = (
+    ("ablation_pretrain", "**Pre-training the tok2vec** (`spacy project run ablation-pretrain`: the same NER config and "
+     "budget, with and without `spacy pretrain` on in-domain raw text; dev splits, F):"),
+    ("ablation_pretrain_trf", "**Domain-adaptive MLM pre-training of the transformer encoder** (`spacy project run "
+     "ablation-pretrain-trf`: en_medical's fine-tuning, same config, seed and budget, from the packaged encoder and "
+     "from the MLM-adapted one; the pre-training text leaves out these dev documents; dev splits, F):"),
+)
+
+
+def pretrain_tables():
+    out = []
+    for prefix, title in PRETRAIN_ABLATIONS:
+        on, off = load(f"{prefix}_on"), load(f"{prefix}_off")
+        if not (on and off):
+            continue
+        out += [title, "", "| corpus | label | without | with |", "|---|---|---:|---:|"]
+        for corpus in ("maccrobat", "bc5cdr", "ncbi"):
+            labels = ["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]
+            for label in labels:
+                a, b = off[corpus]["scores"]["ents_per_type"].get(label), on[corpus]["scores"]["ents_per_type"].get(label)
+                if a and b:
+                    out.append(f"| {corpus} | {label} | {pct(a['f'])} | {pct(b['f'])} |")
+            if corpus != "maccrobat":
+                a = off[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
+                b = on[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
+                out.append(f"| {corpus} | DISEASE, SYMPTOM merged | {pct(a['f'])} | {pct(b['f'])} |")
+        out.append("")
+    report = load("pretrain_trf")
+    if report and load("ablation_pretrain_trf_on"):
+        loss = report["heldout_mlm_loss"]
+        out += [f"MLM pre-training (`metrics/pretrain_trf.json`): {report['steps']} steps of {report['batch_size']} windows "
+                f"of {report['windows']['length']} wordpieces ({report['epochs_seen']} epochs of the text), "
+                f"{report['seconds'] // 60} min; held-out MLM loss {loss['before']} -> {loss['after']}.", ""]
+    return out
 
 
 def lexicon_table():
@@ -260,7 +277,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + pretrain_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + bench_tables() + ablation_table() + pretrain_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

@@ -4,8 +4,10 @@ Sources, never their test splits: the train/dev documents of the converted NER c
 (PubMed abstracts from BC5CDR and NCBI-disease, MACCROBAT case reports), the ACI-Bench train
 and valid notes and dialogues, and the MTS-Dialog training and validation sections and
 dialogues. The output lives under corpus/ (ignored by git): it is patient-like text.
+`--splits train` leaves out the NER dev documents too, for a pre-training whose effect is then
+measured on those dev documents (the transformer's `pretrain-trf`).
 
-Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR]
+Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR] [--splits train,dev]
 """
 import csv
 import json
@@ -37,7 +39,7 @@ def mts_texts(path: Path):
                 yield from paragraphs(row[field])
 
 
-def main(corpus_dir: str, output: str, corpora: str = None) -> None:
+def main(corpus_dir: str, output: str, corpora: str = None, splits=("train", "dev")) -> None:
     vocab = spacy.blank("en").vocab
     shared = Path(corpora) if corpora else corpora_dir()
     out = Path(output)
@@ -49,7 +51,7 @@ def main(corpus_dir: str, output: str, corpora: str = None) -> None:
                 handle.write(json.dumps({"text": text}) + "\n")
                 counts[source] = counts.get(source, 0) + len(text.split())
 
-        for split in ("train", "dev"):
+        for split in splits:
             for path in sorted(Path(corpus_dir, split).glob("*.spacy")):
                 docs = DocBin().from_disk(path).get_docs(vocab)
                 emit(path.stem, (p for doc in docs for p in paragraphs(doc.text)))
@@ -62,4 +64,10 @@ def main(corpus_dir: str, output: str, corpora: str = None) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    splits = ("train", "dev")
+    if "--splits" in args:
+        at = args.index("--splits")
+        splits = tuple(args[at + 1].split(","))
+        del args[at : at + 2]
+    main(*args, splits=splits)

@@ -57,6 +57,9 @@ class Errors:
     E404 = "This transformer was quantized to int8 for inference and cannot be saved (the saved state would not load back); save the pipeline before quantizing."
     E405 = "'{path}' holds no LoRA adapter: it was not trained with `lora` set in the PackagedTransformerModel config (or the file is missing)."
     E406 = "The LoRA adapter in '{path}' does not fit the installed encoder weights (unexpected keys such as {keys})."
+    E407 = "{path}, line {line}: expected a JSON object with a string 'text' (raw text for pretraining)."
+    E408 = "The raw text gives {windows} windows of {length} wordpieces, not more than the {heldout} held out to measure the loss: give more text."
+    E409 = "Domain adapter not found at {path}. Run `spacy project run pretrain-trf` (relative paths count from the working directory)."
 
 
 class Warnings:

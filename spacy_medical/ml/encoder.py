@@ -74,6 +74,7 @@ def create_packaged_transformer_model(
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
     lora: Optional[Dict] = None,
+    domain_adapter: Optional[Path] = None,
 ) -> Model[List[Doc], "FullTransformerBatch"]:  # noqa: F821
     """Build spacy-transformers' TransformerModel on weights found in an installed package.
 
@@ -91,6 +92,10 @@ def create_packaged_transformer_model(
     lora (Optional[dict]): `peft.LoraConfig` settings: train LoRA adapters instead of the whole
         encoder (see spacy_medical.ml.lora). Only applies when the encoder is initialized from the
         package; a saved pipeline holds merged weights and loads as a plain encoder.
+    domain_adapter (Optional[Path]): Folder of a domain adapter from MLM pre-training
+        (spacy_medical.ml.domain), merged into the packaged weights before training. Only read
+        when the encoder is initialized from the package; with `lora`, the trained pipeline
+        carries the adapter, so that its export restores the same encoder.
     RETURNS (Model[List[Doc], FullTransformerBatch]): The encoder.
     """
     # Imported here so that `import spacy_medical` (and the CNN pipeline) does not pay for torch.
@@ -117,10 +122,18 @@ def create_packaged_transformer_model(
         if from_package:
             model.attrs["name"] = str(packaged_weights_dir(package, subdir))
         result = original_init(model, X=X, Y=Y)
+        domain = None
+        if from_package and domain_adapter is not None:
+            from .domain import load_domain_adapter, merge_domain_adapter
+            from .lora import set_encoder
+
+            domain = load_domain_adapter(domain_adapter)
+            shim = model.layers[0].shims[0]
+            set_encoder(shim, merge_domain_adapter(shim._model, domain))
         if from_package and lora is not None:
             from .lora import add_lora
 
-            add_lora(model, lora)
+            add_lora(model, lora, domain=domain)
         return result
 
     model.init = init

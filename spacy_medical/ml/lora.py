@@ -19,7 +19,7 @@ import io
 import itertools
 import shutil
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import srsly
 from thinc.api import Model
@@ -31,29 +31,31 @@ LORA_KEY = "spacy_medical_lora"
 TRANSFORMER_FILE = Path("transformer") / "model"
 
 
-def add_lora(model: Model, lora_config: Dict) -> None:
+def add_lora(model: Model, lora_config: Dict, domain: Optional[Dict] = None) -> None:
     """Wrap the (initialized) encoder of a TransformerModel in LoRA adapters; only they train.
 
     model (Model): spacy-transformers' TransformerModel, after its init loaded the weights.
     lora_config (dict): Keyword arguments of `peft.LoraConfig` (r, lora_alpha, target_modules...).
+    domain (Optional[dict]): The domain adapter already merged into the encoder
+        (spacy_medical.ml.domain), saved with the pipeline so that a restore merges it first.
     """
     from peft import LoraConfig, get_peft_model
     from spacy_transformers.layers.hf_shim import HFShim
 
     shim = model.layers[0].shims[0]
     peft_model = get_peft_model(shim._model, LoraConfig(**lora_config))
-    _set_encoder(shim, peft_model)
+    set_encoder(shim, peft_model)
 
     def to_bytes() -> bytes:
         # Save merged weights (a plain BERT state dict), from a copy: training goes on after a
         # checkpoint, with the adapter still separate.
         merged = copy.deepcopy(peft_model).merge_and_unload()
-        _set_encoder(shim, merged)
+        set_encoder(shim, merged)
         try:
             msg = srsly.msgpack_loads(HFShim.to_bytes(shim))
         finally:
-            _set_encoder(shim, peft_model)
-        msg[LORA_KEY] = {"config": dict(lora_config), "state": _adapter_bytes(peft_model)}
+            set_encoder(shim, peft_model)
+        msg[LORA_KEY] = {"config": dict(lora_config), "state": _adapter_bytes(peft_model), "domain": domain}
         return srsly.msgpack_dumps(msg)
 
     # An instance attribute shadows HFShim.to_bytes for this shim only.
@@ -91,6 +93,11 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
     lora = shim_msg[LORA_KEY]
     package, subdir = _weights_package(stripped)
     base = AutoModel.from_pretrained(str(packaged_weights_dir(package, subdir)), **OFFLINE_KWARGS)
+    if lora.get("domain") is not None:
+        # Merged the same way as when training started (PackagedTransformerModel's init).
+        from .domain import merge_domain_adapter
+
+        base = merge_domain_adapter(base, lora["domain"])
     peft_model = get_peft_model(base, LoraConfig(**lora["config"]))
     adapter = torch.load(io.BytesIO(lora["state"]), map_location="cpu")
     result = set_peft_model_state_dict(peft_model, adapter)
@@ -119,7 +126,7 @@ def _forget_weights_dir(model_msg: Dict, shim_msg: Dict, package: str, subdir: s
             shim_msg[key]["_name_or_path"] = placeholder
 
 
-def _set_encoder(shim, module) -> None:
+def set_encoder(shim, module) -> None:
     shim._model = module
     shim._hfmodel.transformer = module
 

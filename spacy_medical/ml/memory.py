@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional
 from spacy.language import Language
 
 
-def _malloc_trim() -> Optional[Callable[[int], int]]:
+def find_malloc_trim() -> Optional[Callable[[int], int]]:
     """glibc's malloc_trim, or None on a C library without it (macOS, musl, Windows)."""
     name = ctypes.util.find_library("c")
     try:
@@ -30,7 +30,7 @@ def make_trim_heap(every: int = 20) -> Callable[[Language, Dict[str, Any]], None
     """
     if every < 1:
         raise ValueError(f"[spacy-medical.trim_heap.v1] every must be >= 1, got {every}")
-    trim = _malloc_trim()
+    trim = find_malloc_trim()
 
     def before_update(nlp: Language, args: Dict[str, Any]) -> None:
         if trim is not None and args["step"] % every == 0:
