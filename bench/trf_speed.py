@@ -2,8 +2,8 @@
 
 Measured in one run on the same realistic texts (ACI-Bench reference notes, column `note`):
 inference words/s for the CNN baseline and for the transformer pipeline with torch threads 1 vs 2,
-`torch.inference_mode`, batching by length and int8 dynamic quantization (default: FFN output
-layers kept in float; and every Linear layer); peak RSS and warm
+`torch.inference_mode`, batching by length, int8 dynamic quantization (default: FFN output
+layers kept in float; and every Linear layer) and wider window strides; peak RSS and warm
 `spacy.load` time in a fresh process; training words/s of full fine-tuning, LoRA (peft) and a
 frozen encoder. Writes metrics/trf_speed.json.
 
@@ -110,7 +110,7 @@ def ents_agreement(docs_a, docs_b) -> Dict:
     b = {(i, e.start_char, e.end_char, e.label_) for i, d in enumerate(docs_b) for e in d.ents}
     both = len(a & b)
     f1 = 2 * both / (len(a) + len(b)) if (a or b) else 1.0
-    return {"reference_ents": len(a), "variant_ents": len(b), "f1_vs_float": round(f1, 4)}
+    return {"reference_ents": len(a), "variant_ents": len(b), "f1_vs_reference": round(f1, 4)}
 
 
 def child_load_and_annotate(model: str, n_notes: int, threads: int) -> None:
@@ -223,11 +223,21 @@ def main(argv: Iterable[str] = None) -> None:
         qall = quantize_transformer(spacy.load(model), keep_float=())
         words_per_s(qall, texts[:1])
         inference["trf_int8_all_linear_inference_mode_by_length"] = words_per_s(qall, texts, by_length=True, inference=True)
+        # Fewer, less overlapping windows (the trained pipeline reads 128 wordpieces every 96): less
+        # work, but less context at the window edges, so the entities change.
+        for stride in (112, 128):
+            wide = spacy.load(model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
+            words_per_s(wide, texts[:1])
+            inference[f"trf_stride{stride}_inference_mode_by_length"] = words_per_s(wide, texts, by_length=True, inference=True)
+            del wide
         reference = inference["trf_threads2_inference_mode"]["docs"]
         report["int8_vs_float"] = {}
         for name in ("trf_int8_inference_mode_by_length", "trf_int8_all_linear_inference_mode_by_length"):
             docs = inference[name]["docs"]
             report["int8_vs_float"][name] = {"hidden_cosine": hidden_cosine(reference, docs), **ents_agreement(reference, docs)}
+        report["stride_vs_default"] = {
+            name: ents_agreement(reference, inference[name]["docs"]) for name in inference if name.startswith("trf_stride")
+        }
         for run in inference.values():
             run.pop("docs")
         cnn_wps = cnn_run["words_per_s"]

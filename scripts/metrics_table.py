@@ -273,7 +273,9 @@ def trf_table():
     for name, run in report["inference"].items():
         out.append(f"| {name} | {run['words_per_s']:.0f} | {run['x_cnn']:.3f} |")
     for name, agreement in report.get("int8_vs_float", {}).items():
-        out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_float']:.3f} | |")
+        out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_reference']:.3f} | |")
+    for name, agreement in report.get("stride_vs_default", {}).items():
+        out.append(f"| {name}: entities F1 against the trained stride (96) | {agreement['f1_vs_reference']:.3f} | |")
     fresh = report.get("fresh_process", {})
     if fresh:
         out += ["", f"`spacy.load` warm {fresh['spacy_load_warm_s']} s; peak RSS while annotating {fresh['peak_rss_mb']:.0f} MB."]

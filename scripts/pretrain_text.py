@@ -9,9 +9,9 @@ measured on those dev documents (the transformer's `pretrain-trf`).
 
 Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR] [--splits train,dev]
 """
+import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
 import spacy
@@ -64,10 +64,10 @@ def main(corpus_dir: str, output: str, corpora: str = None, splits=("train", "de
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    splits = ("train", "dev")
-    if "--splits" in args:
-        at = args.index("--splits")
-        splits = tuple(args[at + 1].split(","))
-        del args[at : at + 2]
-    main(*args, splits=splits)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus_dir")
+    parser.add_argument("output")
+    parser.add_argument("corpora", nargs="?", default=None)
+    parser.add_argument("--splits", default="train,dev", help="NER corpus splits to include, comma-separated")
+    args = parser.parse_args()
+    main(args.corpus_dir, args.output, args.corpora, splits=tuple(args.splits.split(",")))
