@@ -126,8 +126,19 @@ def child_load_and_annotate(model: str, n_notes: int, threads: int) -> None:
     with torch.inference_mode():
         for _ in nlp.pipe(texts, batch_size=8):
             pass
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"spacy_load_warm_s": round(load_s, 2), "peak_rss_mb": round(peak_mb, 1)}))
+    print(json.dumps({"spacy_load_warm_s": round(load_s, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident size of this process image. Not ru_maxrss where /proc has VmHWM: Linux
+    carries ru_maxrss across exec, so a child forked from this (large) benchmark process would
+    report the parent's size at fork time."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def train_words_per_s(model: str, mode: str, n_batches: int, batch_words: int = 1000) -> Dict:
@@ -207,9 +218,11 @@ def main(argv: Iterable[str] = None) -> None:
         report["model"] = args.model or "untrained configs/trf.cfg"
         cnn = blank_cnn()
         words_per_s(cnn, texts[:2])  # warm-up
-        cnn_run = words_per_s(cnn, texts, batch_size=64)
-        report["texts"]["words"] = cnn_run["words"]
-        inference = {"cnn_blank_ner": cnn_run}
+        # The baseline takes well under a second on these notes: the best of several runs, before
+        # and after the transformer variants, so that one noisy timing does not set every ratio.
+        cnn_runs = [words_per_s(cnn, texts, batch_size=64) for _ in range(5)]
+        report["texts"]["words"] = cnn_runs[0]["words"]
+        inference = {"cnn_blank_ner": cnn_runs[0]}
         nlp = spacy.load(model)
         words_per_s(nlp, texts[:1])  # warm-up
         for threads in (1, 2):
@@ -240,7 +253,10 @@ def main(argv: Iterable[str] = None) -> None:
         }
         for run in inference.values():
             run.pop("docs")
-        cnn_wps = cnn_run["words_per_s"]
+        cnn_runs += [words_per_s(cnn, texts, batch_size=64) for _ in range(5)]
+        inference["cnn_blank_ner"] = max(cnn_runs, key=lambda run: run["words_per_s"])
+        inference["cnn_blank_ner"].pop("docs", None)
+        cnn_wps = inference["cnn_blank_ner"]["words_per_s"]
         for name, run in inference.items():
             run["x_cnn"] = round(run["words_per_s"] / cnn_wps, 3)
         report["inference"] = inference

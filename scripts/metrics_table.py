@@ -276,6 +276,18 @@ def trf_table():
         out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_reference']:.3f} | |")
     for name, agreement in report.get("stride_vs_default", {}).items():
         out.append(f"| {name}: entities F1 against the trained stride (96) | {agreement['f1_vs_reference']:.3f} | |")
+    strides = load("trf_stride")
+    if strides:
+        runs = strides["strides"]
+        out += ["", f"Test F of the same NER read with wider strides (`python bench/trf_stride.py`, `metrics/trf_stride.json`; "
+                f"window {strides['window']}, trained with stride 96):", "",
+                "| corpus | label | " + " | ".join(f"stride {s}" for s in runs) + " |", "|---|---|" + "---:|" * len(runs)]
+        first = next(iter(runs.values()))
+        for corpus, labels in first.items():
+            for label in labels:
+                if label == "DRUG" and corpus == "ncbi" or label == "SYMPTOM" and corpus != "maccrobat":
+                    continue  # labels the corpus does not annotate (or only through relabelling)
+                out.append(f"| {corpus} | {label} | " + " | ".join(pct(run[corpus][label]) for run in runs.values()) + " |")
     fresh = report.get("fresh_process", {})
     if fresh:
         out += ["", f"`spacy.load` warm {fresh['spacy_load_warm_s']} s; peak RSS while annotating {fresh['peak_rss_mb']:.0f} MB."]
