@@ -224,11 +224,6 @@ def load_domain_adapter(path: Union[str, Path]) -> Dict:
 
 def merge_domain_adapter(encoder, adapter: Dict):
     """The packaged encoder (a Hugging Face BertModel) with the domain adapter merged into it."""
-    import torch
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from .lora import merge_adapter
 
-    peft_model = get_peft_model(encoder, LoraConfig(**adapter["config"]))
-    result = set_peft_model_state_dict(peft_model, torch.load(io.BytesIO(adapter["state"]), map_location="cpu"))
-    if result.unexpected_keys:
-        raise ValueError(Errors.E406.format(path="the domain adapter", keys=result.unexpected_keys[:5]))
-    return peft_model.merge_and_unload()
+    return merge_adapter(encoder, adapter, "the domain adapter")

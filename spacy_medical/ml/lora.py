@@ -83,7 +83,6 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
     output (Path): Where to write the loadable pipeline.
     """
     import torch
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from transformers import AutoModel
 
     from .encoder import OFFLINE_KWARGS, packaged_weights_dir
@@ -98,17 +97,28 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
         from .domain import merge_domain_adapter
 
         base = merge_domain_adapter(base, lora["domain"])
-    peft_model = get_peft_model(base, LoraConfig(**lora["config"]))
-    adapter = torch.load(io.BytesIO(lora["state"]), map_location="cpu")
-    result = set_peft_model_state_dict(peft_model, adapter)
-    if result.unexpected_keys:
-        raise ValueError(Errors.E406.format(path=stripped / TRANSFORMER_FILE, keys=result.unexpected_keys[:5]))
-    merged = peft_model.merge_and_unload()
+    merged = merge_adapter(base, lora, stripped / TRANSFORMER_FILE)
     buffer = io.BytesIO()
     torch.save(merged.state_dict(), buffer)
     shim_msg["state"] = buffer.getvalue()
     _copy_pipeline(stripped, output)
     _write_transformer(output, model_msg, shim_msg)
+
+
+def merge_adapter(encoder, adapter: Dict, source) -> "torch.nn.Module":  # noqa: F821
+    """The encoder with a LoRA adapter ({"config": LoraConfig kwargs, "state": torch-saved
+    adapter weights}) merged into its weights: a plain Hugging Face model again.
+
+    source: Where the adapter came from, for the error message when it does not fit.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+
+    peft_model = get_peft_model(encoder, LoraConfig(**adapter["config"]))
+    result = set_peft_model_state_dict(peft_model, torch.load(io.BytesIO(adapter["state"]), map_location="cpu"))
+    if result.unexpected_keys:
+        raise ValueError(Errors.E406.format(path=source, keys=result.unexpected_keys[:5]))
+    return peft_model.merge_and_unload()
 
 
 def _forget_weights_dir(model_msg: Dict, shim_msg: Dict, package: str, subdir: str) -> None:
