@@ -5,6 +5,7 @@ Built into a temporary folder, never committed. The notes come from ../shared/co
 """
 import csv
 import glob
+import resource
 from pathlib import Path
 from typing import List
 
@@ -61,3 +62,15 @@ def resolve_model(model: str, tmp: Path) -> str:
         except (OSError, IOError) as err:
             print(f"model {model!r} not loadable ({type(err).__name__}); using a blank+entity_ruler pipeline")
     return str(tiny_pipeline(tmp / "tiny_model"))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident size of this process image. Not ru_maxrss where /proc has VmHWM: Linux
+    carries ru_maxrss across exec, so a child forked from this (large) benchmark process would
+    report the parent's size at fork time."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,18 +15,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
 from _notes import resolve_model, write_export  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from spacy_medical.batch import annotate
-src, out, model = sys.argv[1:4]
+src, out, model, bench_dir = sys.argv[1:5]
+sys.path.insert(0, bench_dir)
+from _notes import peak_rss_mb
 start = time.perf_counter()
 result = annotate(src, out, model=model, progress=False)
 seconds = time.perf_counter() - start
 print(json.dumps({"read": result.read, "annotated": result.annotated, "failed": result.failed,
-                  "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -46,7 +49,7 @@ def main() -> None:
             texts = write_export(src, n, args.unit)
             words = sum(len(t.split()) for t in texts)
             del texts
-            out = subprocess.run([sys.executable, "-c", CHILD, str(src), str(tmp / f"out_{n}.jsonl"), model],
+            out = subprocess.run([sys.executable, "-c", CHILD, str(src), str(tmp / f"out_{n}.jsonl"), model, str(BENCH_DIR)],
                                  capture_output=True, text=True, check=True)
             run = json.loads(out.stdout.strip().splitlines()[-1])
             run.update(words=words, input_mb=round(src.stat().st_size / 2**20, 1),

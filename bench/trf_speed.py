@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _notes import aci_notes  # noqa: E402
+from _notes import aci_notes, peak_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["DISEASE", "SYMPTOM", "DRUG"]
@@ -127,18 +126,6 @@ def child_load_and_annotate(model: str, n_notes: int, threads: int) -> None:
         for _ in nlp.pipe(texts, batch_size=8):
             pass
     print(json.dumps({"spacy_load_warm_s": round(load_s, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}))
-
-
-def peak_rss_mb() -> float:
-    """Peak resident size of this process image. Not ru_maxrss where /proc has VmHWM: Linux
-    carries ru_maxrss across exec, so a child forked from this (large) benchmark process would
-    report the parent's size at fork time."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def train_words_per_s(model: str, mode: str, n_batches: int, batch_words: int = 1000) -> Dict:

@@ -10,6 +10,9 @@ Label definitions differ between corpora, so each conversion makes three decisio
 - `symptom_mentions`: BC5CDR and NCBI annotate symptoms such as "hypotension" or "seizures" as
   Disease, MACCROBAT calls them Sign_symptom. "relabel" turns gold Disease mentions whose
   surface is a Symptom Ontology term into SYMPTOM; "missing" marks them missing; "keep" leaves them.
+  The ontology also lists "heart failure", "hepatitis", "arrhythmia", which MACCROBAT, the corpus
+  that defines SYMPTOM here, annotates as Disease_disorder; such terms stay DISEASE
+  (`maccrobat_says_disease`), so the corpora do not contradict each other.
 - `mask_unannotated`: BC5CDR and NCBI never annotate SYMPTOM (and NCBI never DRUG). With True,
   unlabelled tokens that match the Symptom Ontology (and DrugBank, where DRUG is unannotated)
   are marked missing instead of O, so those corpora stop teaching that symptoms are not entities.
@@ -135,6 +138,7 @@ class CorpusConverter:
         self.nlp = spacy.blank(lang)
         self.report = ConversionReport()
         self._masker = None
+        self._maccrobat_usage = None
 
     @property
     def masker(self) -> LexiconMasker:
@@ -149,6 +153,35 @@ class CorpusConverter:
     @property
     def symptoms(self):
         return symptom_terms(self.root / "lexicons" / "symptom_ontology" / "symp.obo")
+
+    @property
+    def maccrobat_usage(self) -> Dict[str, Counter]:
+        """How MACCROBAT train labels each finding surface: {term: Counter({SYMPTOM: n, DISEASE: m})}.
+
+        Train split only, so the dev and test documents never shape the training labels.
+        """
+        if self._maccrobat_usage is None:
+            self._maccrobat_usage = defaultdict(Counter)
+            for source in read_maccrobat(self.root / "maccrobat" / "brat", "train"):
+                for ann in source.spans:
+                    label = MACCROBAT_LABELS.get(ann.type)
+                    if label in (SYMPTOM, DISEASE) and not ann.discontinuous:
+                        self._maccrobat_usage[normalize_term(ann.text)][label] += 1
+        return self._maccrobat_usage
+
+    def maccrobat_says_disease(self, term: str) -> bool:
+        """Whether MACCROBAT train labels this finding DISEASE more often than SYMPTOM.
+
+        The longest word-final part of the term that MACCROBAT labels decides, because English
+        findings are head-final: "acute renal failure" follows "renal failure". A term MACCROBAT
+        never labels is left to the Symptom Ontology.
+        """
+        words = term.split()
+        for i in range(len(words)):
+            usage = self.maccrobat_usage.get(" ".join(words[i:]))
+            if usage:
+                return usage[DISEASE] > usage[SYMPTOM]
+        return False
 
     @property
     def drugs(self):
@@ -236,7 +269,11 @@ class CorpusConverter:
         return None
 
     def _disease_label(self, surface: str, key: str) -> Optional[str]:
-        if self.symptom_mentions == "keep" or normalize_term(surface) not in self.symptoms:
+        term = normalize_term(surface)
+        if self.symptom_mentions == "keep" or term not in self.symptoms:
+            return DISEASE
+        if self.maccrobat_says_disease(term):
+            self.report.relabelled[key]["disease kept (Symptom Ontology term, MACCROBAT: Disease_disorder)"] += 1
             return DISEASE
         if self.symptom_mentions == "relabel":
             self.report.relabelled[key]["disease -> SYMPTOM (Symptom Ontology term)"] += 1

@@ -1,5 +1,6 @@
 """Converters: offsets, label mapping, missing-label marking, discontinuous and overlapping spans."""
 import json
+import re
 
 import pytest
 from spacy.tokens import DocBin
@@ -47,6 +48,24 @@ def test_bc5cdr_drugbank_chemicals_and_symptom_relabel(fake_corpora):
     assert missing(doc) == ["Benzene"]  # a chemical that is not a DrugBank drug: neither DRUG nor O
     relabelled = converter.report.to_dict()["bc5cdr/test"]["relabelled"]
     assert relabelled == {"chemical -> missing": 1, "disease -> SYMPTOM (Symptom Ontology term)": 2}
+
+
+def test_symptom_relabel_follows_maccrobat_where_it_labels_the_term(fake_corpora):
+    # The fixture's MACCROBAT train documents label "hypertension" Disease_disorder and "fever"
+    # Sign_symptom; once the ontology lists hypertension, it must still stay DISEASE.
+    obo = fake_corpora / "lexicons/symptom_ontology/symp.obo"
+    obo.write_text(obo.read_text() + "\n[Term]\nid: SYMP:0000005\nname: malignant hypertension\n\n[Term]\nid: SYMP:0000006\nname: hypertension\n")
+    text = "Fever, hypertension and malignant hypertension, not hypotension."
+    mentions = [(m.start(), m.end()) for m in re.finditer(r"Fever|malignant hypertension|(?<!malignant )hypertension|hypotension", text)]
+    lines = [f"2001|t|{text}", "2001|a|"] + [f"2001\t{a}\t{b}\t{text[a:b]}\tDisease\tD0" for a, b in mentions]
+    (fake_corpora / "bc5cdr/pubtator/CDR_TestSet.PubTator.txt").write_text("\n".join(lines) + "\n\n")
+    converter = CorpusConverter(fake_corpora)
+    doc = next(converter.bc5cdr("test"))
+    assert ents(doc) == [("Fever", "SYMPTOM"), ("hypertension", "DISEASE"), ("malignant hypertension", "DISEASE"), ("hypotension", "SYMPTOM")]
+    assert converter.report.to_dict()["bc5cdr/test"]["relabelled"] == {
+        "disease -> SYMPTOM (Symptom Ontology term)": 2,
+        "disease kept (Symptom Ontology term, MACCROBAT: Disease_disorder)": 2,
+    }
 
 
 @pytest.mark.parametrize(
