@@ -276,12 +276,12 @@ def trf_table():
         out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_reference']:.3f} | |")
     for name, agreement in report.get("stride_vs_default", {}).items():
         out.append(f"| {name}: entities F1 against the trained stride (96) | {agreement['f1_vs_reference']:.3f} | |")
-    strides = load("trf_stride")
-    if strides:
-        runs = strides["strides"]
-        out += ["", f"Test F of the same NER read with wider strides (`python bench/trf_stride.py`, `metrics/trf_stride.json`; "
-                f"window {strides['window']}, trained with stride 96):", "",
-                "| corpus | label | " + " | ".join(f"stride {s}" for s in runs) + " |", "|---|---|" + "---:|" * len(runs)]
+    accuracy = load("trf_accuracy")
+    if accuracy:
+        runs = accuracy["variants"]
+        out += ["", f"Test F of the same NER under these options (`python bench/trf_accuracy.py`, `metrics/trf_accuracy.json`; "
+                f"window {accuracy['window']}, trained with stride {accuracy['trained_stride']}):", "",
+                "| corpus | label | " + " | ".join(runs) + " |", "|---|---|" + "---:|" * len(runs)]
         first = next(iter(runs.values()))
         for corpus, labels in first.items():
             for label in labels:

@@ -1,0 +1,62 @@
+"""Test-split F1 of en_medical's transformer NER under its CPU speed options.
+
+The speed options (`bench/trf_speed.py`) change what the encoder computes, so each needs its
+accuracy measured against the gold test splits, not only its agreement with the default:
+
+- a wider window stride: the encoder reads 128-wordpiece windows every 96 wordpieces
+  (configs/trf.cfg); a wider stride means fewer windows but less context at window edges;
+- int8 dynamic quantization of the encoder (`spacy_medical.ml.encoder.quantize_transformer`,
+  with its default of keeping the FFN output layers in float).
+
+    python bench/trf_accuracy.py [--model training/trf_restored] [--stride 96 --stride 112 --stride 128]
+
+Writes metrics/trf_accuracy.json: per variant, per corpus, per-label F (and DISEASE with SYMPTOM
+merged). To use a variant: spacy.load("en_medical", config={"components": {"transformer":
+{"model": {"get_spans": {"stride": 112}}}}}), or quantize_transformer(nlp) after loading.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import spacy
+
+from spacy_medical.evaluate.ner import evaluate_ner
+from spacy_medical.ml.encoder import quantize_transformer
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ("maccrobat", "bc5cdr", "ncbi")
+
+
+def test_f(nlp, corpus_dir: Path) -> dict:
+    out = {}
+    for corpus in CORPORA:
+        result = evaluate_ner(nlp, corpus_dir / f"{corpus}.spacy", merges={"SYMPTOM": "DISEASE"})
+        scores = {label: s["f"] for label, s in result["scores"]["ents_per_type"].items()}
+        scores["DISEASE, SYMPTOM merged"] = result["merged"]["scores"]["ents_per_type"].get("DISEASE", {}).get("f")
+        out[corpus] = scores
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="training/trf_restored")
+    parser.add_argument("--stride", type=int, action="append", help="strides to read with (default 96, 112, 128)")
+    parser.add_argument("--corpus-dir", type=Path, default=ROOT / "corpus" / "test")
+    parser.add_argument("--output", type=Path, default=ROOT / "metrics" / "trf_accuracy.json")
+    args = parser.parse_args()
+    nlp = spacy.load(args.model)
+    trained = nlp.config["components"]["transformer"]["model"]["get_spans"]
+    report = {"model": args.model, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
+    for stride in args.stride or [96, 112, 128]:
+        nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
+        report["variants"][f"stride {stride}"] = test_f(nlp, args.corpus_dir)
+        print(json.dumps({"stride": stride, "f": report["variants"][f"stride {stride}"]}), flush=True)
+    name = f"stride {trained['stride']}, int8"
+    report["variants"][name] = test_f(quantize_transformer(spacy.load(args.model)), args.corpus_dir)
+    print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
+
+
+if __name__ == "__main__":
+    main()
