@@ -64,6 +64,22 @@ def ner_tables():
     return out
 
 
+def error_table():
+    report = load("ner_errors")
+    if not report:
+        return []
+    out = [f"**Kinds of NER errors** (`spacy project run ner-errors`, `metrics/ner_errors.json`, {report['model']}, {report['split']} splits): "
+           "of the gold mentions, how many are found exactly, found with other edges, found with another label or missed; "
+           "and the wrong predictions that overlap no gold mention.", "",
+           "| corpus | label | gold | correct | other edges | other label | missed | spurious predictions |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for corpus, labels in report["corpora"].items():
+        for label, k in sorted(labels.items()):
+            if k["gold"]:
+                out.append(f"| {corpus} | {label} | {k['gold']} | {k['correct']} | {k['gold_other_edges']} | {k['gold_other_label']} | {k['missed']} | {k['spurious']} |")
+    return out + [""]
+
+
 def bench_tables():
     out = []
     for name, title in (("bc5cdr", "BC5CDR (CHEMICAL + DISEASE)"), ("ncbi", "NCBI-disease (DISEASE)")):
@@ -301,7 +317,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + bench_tables() + ablation_table() + pretrain_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

@@ -73,3 +73,52 @@ def evaluate_to_file(model: Union[str, Path], data_files: Iterable[Path], output
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
     return report
+
+
+def error_kinds(predicted: Iterable[Doc], gold: Iterable[Doc]) -> Dict[str, Dict[str, int]]:
+    """Split exact-match NER errors by kind, per label, so span-convention gaps show apart from misses.
+
+    Exact-match scoring counts a mention found with other edges as one false negative and one
+    false positive. Here each gold mention is `correct`, found with `other_label` (same span),
+    found with `other_edges` (an overlapping prediction) or `missed`; each wrong prediction has
+    `other_label`, `other_edges` or is `spurious` (overlaps no gold mention). Predictions touching
+    tokens the gold marks missing are skipped, as spaCy's scorer skips them. Docs are paired by
+    position and compared by character offsets, so they may be tokenized differently.
+
+    RETURNS (Dict[str, Dict[str, int]]): {label: {"gold": n, "correct": n, "gold_other_label": n,
+        "gold_other_edges": n, "missed": n, "pred_other_label": n, "pred_other_edges": n, "spurious": n}}.
+    """
+    kinds: Dict[str, Dict[str, int]] = {}
+
+    def count(label: str, kind: str) -> None:
+        kinds.setdefault(label, dict.fromkeys(("gold", "correct", "gold_other_label", "gold_other_edges", "missed",
+                                               "pred_other_label", "pred_other_edges", "spurious"), 0))[kind] += 1
+
+    for pred_doc, gold_doc in zip(predicted, gold):
+        gold_spans = {(e.start_char, e.end_char): e.label_ for e in gold_doc.ents}
+        pred_spans = {(e.start_char, e.end_char): e.label_ for e in pred_doc.ents}
+        unknown = [(t.idx, t.idx + len(t)) for t in gold_doc if t.ent_iob == 0]
+
+        def overlaps(span, others) -> bool:
+            return any(a < span[1] and span[0] < b for a, b in others)
+
+        for span, label in gold_spans.items():
+            count(label, "gold")
+            if pred_spans.get(span) == label:
+                count(label, "correct")
+            elif span in pred_spans:
+                count(label, "gold_other_label")
+            elif overlaps(span, pred_spans):
+                count(label, "gold_other_edges")
+            else:
+                count(label, "missed")
+        for span, label in pred_spans.items():
+            if gold_spans.get(span) == label or overlaps(span, unknown):
+                continue
+            if span in gold_spans:
+                count(label, "pred_other_label")
+            elif overlaps(span, gold_spans):
+                count(label, "pred_other_edges")
+            else:
+                count(label, "spurious")
+    return kinds

@@ -1,0 +1,28 @@
+"""error_kinds: exact-match NER errors split into other edges, other label, missed and spurious."""
+import spacy
+from spacy.tokens import Span
+
+from spacy_medical.evaluate.ner import error_kinds
+
+TEXT = "Chronic hepatitis B with fever , rash and asthma ; no cough ."
+
+
+def doc_with(nlp, ents, missing=()):
+    doc = nlp.make_doc(TEXT)
+    spans = [Span(doc, s, e, label=label) for s, e, label in ents]
+    doc.set_ents(spans, missing=[doc[s:e] for s, e in missing], default="outside")
+    return doc
+
+
+def test_error_kinds_per_label():
+    nlp = spacy.blank("en")
+    # tokens: Chronic0 hepatitis1 B2 with3 fever4 ,5 rash6 and7 asthma8 ;9 no10 cough11 .12
+    gold = doc_with(nlp, [(0, 3, "DISEASE"), (4, 5, "SYMPTOM"), (6, 7, "SYMPTOM"), (8, 9, "DISEASE")], missing=[(11, 12)])
+    pred = doc_with(nlp, [(1, 3, "DISEASE"), (4, 5, "SYMPTOM"), (6, 7, "DISEASE"), (3, 4, "DRUG"), (11, 12, "SYMPTOM")])
+    kinds = error_kinds([pred], [gold])
+    assert kinds["DISEASE"] == {"gold": 2, "correct": 0, "gold_other_label": 0, "gold_other_edges": 1, "missed": 1,
+                                "pred_other_label": 1, "pred_other_edges": 1, "spurious": 0}
+    assert kinds["SYMPTOM"] == {"gold": 2, "correct": 1, "gold_other_label": 1, "gold_other_edges": 0, "missed": 0,
+                                "pred_other_label": 0, "pred_other_edges": 0, "spurious": 0}
+    # "with" as DRUG is spurious; "cough" as SYMPTOM sits on a token the gold leaves unknown: not counted
+    assert kinds["DRUG"]["spurious"] == 1 and kinds["DRUG"]["gold"] == 0
