@@ -8,7 +8,7 @@ published on the corpus' own definition.
 import json
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -99,26 +99,26 @@ def error_kinds(predicted: Iterable[Doc], gold: Iterable[Doc]) -> Dict[str, Dict
         pred_spans = {(e.start_char, e.end_char): e.label_ for e in pred_doc.ents}
         unknown = [(t.idx, t.idx + len(t)) for t in gold_doc if t.ent_iob == 0]
 
-        def overlaps(span, others) -> bool:
-            return any(a < span[1] and span[0] < b for a, b in others)
-
         for span, label in gold_spans.items():
             count(label, "gold")
-            if pred_spans.get(span) == label:
-                count(label, "correct")
-            elif span in pred_spans:
-                count(label, "gold_other_label")
-            elif overlaps(span, pred_spans):
-                count(label, "gold_other_edges")
-            else:
-                count(label, "missed")
+            count(label, _match(span, label, pred_spans, "gold"))
         for span, label in pred_spans.items():
-            if gold_spans.get(span) == label or overlaps(span, unknown):
-                continue
-            if span in gold_spans:
-                count(label, "pred_other_label")
-            elif overlaps(span, gold_spans):
-                count(label, "pred_other_edges")
-            else:
-                count(label, "spurious")
+            kind = _match(span, label, gold_spans, "pred")
+            if kind != "correct" and not _overlaps(span, unknown):
+                count(label, kind)
     return kinds
+
+
+def _overlaps(span: Tuple[int, int], others: Iterable[Tuple[int, int]]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in others)
+
+
+def _match(span: Tuple[int, int], label: str, others: Dict[Tuple[int, int], str], side: str) -> str:
+    """How a mention of one side (gold or pred) is matched by the other side's mentions."""
+    if others.get(span) == label:
+        return "correct"
+    if span in others:
+        return f"{side}_other_label"
+    if _overlaps(span, others):
+        return f"{side}_other_edges"
+    return "missed" if side == "gold" else "spurious"
