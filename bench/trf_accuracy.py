@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ("maccrobat", "bc5cdr", "ncbi")
 
 
-def test_f(nlp, corpus_dir: Path) -> dict:
+def f_per_corpus(nlp, corpus_dir: Path) -> dict:
     out = {}
     for corpus in CORPORA:
         result = evaluate_ner(nlp, corpus_dir / f"{corpus}.spacy", merges={"SYMPTOM": "DISEASE"})
@@ -49,10 +49,10 @@ def main() -> None:
     report = {"model": args.model, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
     for stride in args.stride or [96, 112, 128]:
         nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
-        report["variants"][f"stride {stride}"] = test_f(nlp, args.corpus_dir)
+        report["variants"][f"stride {stride}"] = f_per_corpus(nlp, args.corpus_dir)
         print(json.dumps({"stride": stride, "f": report["variants"][f"stride {stride}"]}), flush=True)
     name = f"stride {trained['stride']}, int8"
-    report["variants"][name] = test_f(quantize_transformer(spacy.load(args.model)), args.corpus_dir)
+    report["variants"][name] = f_per_corpus(quantize_transformer(spacy.load(args.model)), args.corpus_dir)
     print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
