@@ -21,10 +21,10 @@ from pathlib import Path
 import spacy
 
 from spacy_medical.evaluate.ner import evaluate_ner
+from spacy_medical.io.convert import CORPORA
 from spacy_medical.ml.encoder import quantize_transformer
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ("maccrobat", "bc5cdr", "ncbi")
 
 
 def f_per_corpus(nlp, corpus_dir: Path) -> dict:
@@ -44,15 +44,15 @@ def main() -> None:
     parser.add_argument("--corpus-dir", type=Path, default=ROOT / "corpus" / "test")
     parser.add_argument("--output", type=Path, default=ROOT / "metrics" / "trf_accuracy.json")
     args = parser.parse_args()
-    nlp = spacy.load(args.model)
-    trained = nlp.config["components"]["transformer"]["model"]["get_spans"]
+    default = spacy.load(args.model)
+    trained = default.config["components"]["transformer"]["model"]["get_spans"]
     report = {"model": args.model, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
     for stride in args.stride or [96, 112, 128]:
         nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
         report["variants"][f"stride {stride}"] = f_per_corpus(nlp, args.corpus_dir)
         print(json.dumps({"stride": stride, "f": report["variants"][f"stride {stride}"]}), flush=True)
     name = f"stride {trained['stride']}, int8"
-    report["variants"][name] = f_per_corpus(quantize_transformer(spacy.load(args.model)), args.corpus_dir)
+    report["variants"][name] = f_per_corpus(quantize_transformer(default), args.corpus_dir)
     print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")

@@ -13,9 +13,9 @@ import spacy
 from spacy.tokens import DocBin
 
 from spacy_medical.evaluate.ner import error_kinds
+from spacy_medical.io.convert import CORPORA
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ("maccrobat", "bc5cdr", "ncbi")
 
 
 def main() -> None:
