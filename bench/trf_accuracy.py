@@ -6,13 +6,14 @@ accuracy measured against the gold test splits, not only its agreement with the 
 - a wider window stride: the encoder reads 128-wordpiece windows every 96 wordpieces
   (configs/trf.cfg); a wider stride means fewer windows but less context at window edges;
 - int8 dynamic quantization of the encoder (`spacy_medical.ml.encoder.quantize_transformer`,
-  with its default of keeping the FFN output layers in float).
+  with its default of keeping the FFN output layers in float): what en_medical predicts with.
 
     python bench/trf_accuracy.py [--model training/trf_restored] [--stride 96 --stride 112 --stride 128]
 
 Writes metrics/trf_accuracy.json: per variant, per corpus, per-label F (and DISEASE with SYMPTOM
-merged). To use a variant: spacy.load("en_medical", config={"components": {"transformer":
-{"model": {"get_spans": {"stride": 112}}}}}), or quantize_transformer(nlp) after loading.
+merged). The model read here (training/trf_restored) has a float encoder. To use a stride:
+spacy.load("en_medical", config={"components": {"transformer": {"model": {"get_spans": {"stride":
+112}}}}}); for the float encoder: config={"nlp": {"after_pipeline_creation": None}}.
 """
 import argparse
 import json

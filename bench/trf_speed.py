@@ -2,8 +2,8 @@
 
 Measured in one run on the same realistic texts (ACI-Bench reference notes, column `note`):
 inference words/s for the CNN baseline and for the transformer pipeline with torch threads 1 vs 2,
-`torch.inference_mode`, batching by length, int8 dynamic quantization (default: FFN output
-layers kept in float; and every Linear layer) and wider window strides; peak RSS and warm
+`torch.inference_mode`, batching by length, int8 dynamic quantization (FFN output layers kept in
+float, en_medical's default; and every Linear layer) and wider window strides; peak RSS and warm
 `spacy.load` time in a fresh process; training words/s of full fine-tuning, LoRA (peft) and a
 frozen encoder. Writes metrics/trf_speed.json.
 
@@ -33,6 +33,8 @@ from _notes import aci_notes, peak_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["DISEASE", "SYMPTOM", "DRUG"]
+# Loads a pipeline with its encoder in float even where its config quantizes it (en_medical).
+FLOAT = {"nlp": {"after_pipeline_creation": None}}
 INVENTED = [
     ("Patient denies chest pain but has diabetes, takes metformin.", [(15, 25, "SYMPTOM"), (34, 42, "DISEASE"), (50, 59, "DRUG")]),
     ("Fever and cough since Monday; started amoxicillin for pneumonia.", [(0, 5, "SYMPTOM"), (10, 15, "SYMPTOM"), (38, 49, "DRUG"), (54, 63, "DISEASE")]),
@@ -195,7 +197,7 @@ def main(argv: Iterable[str] = None) -> None:
 
     import torch
 
-    from spacy_medical.ml.encoder import quantize_transformer
+    from spacy_medical.ml.encoder import is_quantized, quantize_transformer
 
     report: Dict = {"load_avg_start": load_avg(), "cpu_count": os.cpu_count(), "torch": torch.__version__}
     texts = aci_notes()[: args.n_notes]
@@ -210,23 +212,24 @@ def main(argv: Iterable[str] = None) -> None:
         cnn_runs = [words_per_s(cnn, texts, batch_size=64) for _ in range(5)]
         report["texts"]["words"] = cnn_runs[0]["words"]
         inference = {}
-        nlp = spacy.load(model)
+        report["default_variant"] = "trf_int8_inference_mode_by_length" if is_quantized(spacy.load(model)) else "trf_threads2"
+        nlp = spacy.load(model, config=FLOAT)
         words_per_s(nlp, texts[:1])  # warm-up
         for threads in (1, 2):
             torch.set_num_threads(threads)
             inference[f"trf_threads{threads}"] = words_per_s(nlp, texts)
         inference["trf_threads2_inference_mode"] = words_per_s(nlp, texts, inference=True)
         inference["trf_threads2_inference_mode_by_length"] = words_per_s(nlp, texts, by_length=True, inference=True)
-        qnlp = quantize_transformer(spacy.load(model))
+        qnlp = quantize_transformer(spacy.load(model, config=FLOAT))
         words_per_s(qnlp, texts[:1])  # warm-up, and quantizes
         inference["trf_int8_inference_mode_by_length"] = words_per_s(qnlp, texts, by_length=True, inference=True)
-        qall = quantize_transformer(spacy.load(model), keep_float=())
+        qall = quantize_transformer(spacy.load(model, config=FLOAT), keep_float=())
         words_per_s(qall, texts[:1])
         inference["trf_int8_all_linear_inference_mode_by_length"] = words_per_s(qall, texts, by_length=True, inference=True)
         # Fewer, less overlapping windows (the trained pipeline reads 128 wordpieces every 96): less
         # work, but less context at the window edges, so the entities change.
         for stride in (112, 128):
-            wide = spacy.load(model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
+            wide = spacy.load(model, config={**FLOAT, "components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
             words_per_s(wide, texts[:1])
             inference[f"trf_stride{stride}_inference_mode_by_length"] = words_per_s(wide, texts, by_length=True, inference=True)
             del wide

@@ -287,7 +287,8 @@ def trf_table():
            f"{report['texts']['words']} words, load average {report['load_avg_start']} at start):", "",
            "| variant | words/s | x blank CNN ner |", "|---|---:|---:|"]
     for name, run in report["inference"].items():
-        out.append(f"| {name} | {run['words_per_s']:.0f} | {run['x_cnn']:.3f} |")
+        default = " (the pipeline's default encoder)" if name == report.get("default_variant") else ""
+        out.append(f"| {name}{default} | {run['words_per_s']:.0f} | {run['x_cnn']:.3f} |")
     for name, agreement in report.get("int8_vs_float", {}).items():
         out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_reference']:.3f} | |")
     for name, agreement in report.get("stride_vs_default", {}).items():

