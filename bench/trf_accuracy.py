@@ -6,9 +6,11 @@ accuracy measured against the gold test splits, not only its agreement with the 
 - a wider window stride: the encoder reads 128-wordpiece windows every 96 wordpieces
   (configs/trf.cfg); a wider stride means fewer windows but less context at window edges;
 - int8 dynamic quantization of the encoder (`spacy_medical.ml.encoder.quantize_transformer`,
-  with its default of keeping the FFN output layers in float): what en_medical predicts with.
+  FFN output layers kept in float), with one scale per output row (what en_medical predicts
+  with) or one per weight matrix.
 
     python bench/trf_accuracy.py [--model training/trf_restored] [--stride 96 --stride 112 --stride 128]
+    python bench/trf_accuracy.py --corpus-dir corpus/dev --output metrics/trf_accuracy_dev.json
 
 Writes metrics/trf_accuracy.json: per variant, per corpus, per-label F (and DISEASE with SYMPTOM
 merged). The model read here (training/trf_restored) has a float encoder. To use a stride:
@@ -41,20 +43,21 @@ def f_per_corpus(nlp, corpus_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="training/trf_restored")
-    parser.add_argument("--stride", type=int, action="append", help="strides to read with (default 96, 112, 128)")
+    parser.add_argument("--stride", type=int, action="append", help="strides to read with, in float (default 96, 112, 128)")
     parser.add_argument("--corpus-dir", type=Path, default=ROOT / "corpus" / "test")
     parser.add_argument("--output", type=Path, default=ROOT / "metrics" / "trf_accuracy.json")
     args = parser.parse_args()
-    default = spacy.load(args.model)
-    trained = default.config["components"]["transformer"]["model"]["get_spans"]
-    report = {"model": args.model, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
+    trained = spacy.load(args.model).config["components"]["transformer"]["model"]["get_spans"]
+    report = {"model": args.model, "split": args.corpus_dir.name, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
     for stride in args.stride or [96, 112, 128]:
         nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
         report["variants"][f"stride {stride}"] = f_per_corpus(nlp, args.corpus_dir)
         print(json.dumps({"stride": stride, "f": report["variants"][f"stride {stride}"]}), flush=True)
-    name = f"stride {trained['stride']}, int8"
-    report["variants"][name] = f_per_corpus(quantize_transformer(default), args.corpus_dir)
-    print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
+    # en_medical's default (one scale per output row), and one scale per weight matrix.
+    for name, per_channel in (("int8", True), ("int8, one scale per matrix", False)):
+        nlp = quantize_transformer(spacy.load(args.model), per_channel=per_channel)
+        report["variants"][name] = f_per_corpus(nlp, args.corpus_dir)
+        print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
 

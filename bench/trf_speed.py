@@ -3,7 +3,8 @@
 Measured in one run on the same realistic texts (ACI-Bench reference notes, column `note`):
 inference words/s for the CNN baseline and for the transformer pipeline with torch threads 1 vs 2,
 `torch.inference_mode`, batching by length, int8 dynamic quantization (FFN output layers kept in
-float, en_medical's default; and every Linear layer) and wider window strides; peak RSS and warm
+float with one scale per output row, en_medical's default; one scale per matrix; every Linear
+layer) and wider window strides; peak RSS and warm
 `spacy.load` time in a fresh process; training words/s of full fine-tuning, LoRA (peft) and a
 frozen encoder. Writes metrics/trf_speed.json.
 
@@ -223,6 +224,10 @@ def main(argv: Iterable[str] = None) -> None:
         qnlp = quantize_transformer(spacy.load(model, config=FLOAT))
         words_per_s(qnlp, texts[:1])  # warm-up, and quantizes
         inference["trf_int8_inference_mode_by_length"] = words_per_s(qnlp, texts, by_length=True, inference=True)
+        qmatrix = quantize_transformer(spacy.load(model, config=FLOAT), per_channel=False)
+        words_per_s(qmatrix, texts[:1])
+        inference["trf_int8_per_matrix_inference_mode_by_length"] = words_per_s(qmatrix, texts, by_length=True, inference=True)
+        del qmatrix
         qall = quantize_transformer(spacy.load(model, config=FLOAT), keep_float=())
         words_per_s(qall, texts[:1])
         inference["trf_int8_all_linear_inference_mode_by_length"] = words_per_s(qall, texts, by_length=True, inference=True)
@@ -235,7 +240,8 @@ def main(argv: Iterable[str] = None) -> None:
             del wide
         reference = inference["trf_threads2_inference_mode"]["docs"]
         report["int8_vs_float"] = {}
-        for name in ("trf_int8_inference_mode_by_length", "trf_int8_all_linear_inference_mode_by_length"):
+        for name in ("trf_int8_inference_mode_by_length", "trf_int8_per_matrix_inference_mode_by_length",
+                     "trf_int8_all_linear_inference_mode_by_length"):
             docs = inference[name]["docs"]
             report["int8_vs_float"][name] = {"hidden_cosine": hidden_cosine(reference, docs), **ents_agreement(reference, docs)}
         report["stride_vs_default"] = {

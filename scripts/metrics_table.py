@@ -293,10 +293,12 @@ def trf_table():
         out.append(f"| {name}: entities F1 against the float pipeline | {agreement['f1_vs_reference']:.3f} | |")
     for name, agreement in report.get("stride_vs_default", {}).items():
         out.append(f"| {name}: entities F1 against the trained stride (96) | {agreement['f1_vs_reference']:.3f} | |")
-    accuracy = load("trf_accuracy")
-    if accuracy:
+    for name in ("trf_accuracy_dev", "trf_accuracy"):
+        accuracy = load(name)
+        if not accuracy:
+            continue
         runs = accuracy["variants"]
-        out += ["", f"Test F of the same NER under these options (`python bench/trf_accuracy.py`, `metrics/trf_accuracy.json`; "
+        out += ["", f"{accuracy['split'].capitalize()} F of the same NER under these options (`spacy project run bench-trf-accuracy`, `metrics/{name}.json`; "
                 f"window {accuracy['window']}, trained with stride {accuracy['trained_stride']}):", "",
                 "| corpus | label | " + " | ".join(runs) + " |", "|---|---|" + "---:|" * len(runs)]
         first = next(iter(runs.values()))

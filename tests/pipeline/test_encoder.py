@@ -113,7 +113,7 @@ def test_config_names_the_package_not_a_path():
 def test_en_medical_predicts_in_int8_with_ffn_output_in_float():
     config = load_config(CONFIGS / "en_medical.cfg")
     callback = Config().from_str(config.to_str())["nlp"]["after_pipeline_creation"]  # as saved
-    assert callback == {"@callbacks": "spacy-medical.quantize_transformer.v1", "keep_float": list(KEEP_FLOAT)}
+    assert callback == {"@callbacks": "spacy-medical.quantize_transformer.v1", "keep_float": list(KEEP_FLOAT), "per_channel": True}
 
 
 @pytest.mark.slow
