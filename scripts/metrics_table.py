@@ -299,7 +299,8 @@ def trf_table():
             continue
         runs = accuracy["variants"]
         out += ["", f"{accuracy['split'].capitalize()} F of the same NER under these options (`spacy project run bench-trf-accuracy`, `metrics/{name}.json`; "
-                f"window {accuracy['window']}, trained with stride {accuracy['trained_stride']}):", "",
+                f"window {accuracy['window']}, trained with stride {accuracy['trained_stride']}; strides in float; "
+                "int8 is en_medical's encoder, one scale per output row):", "",
                 "| corpus | label | " + " | ".join(runs) + " |", "|---|---|" + "---:|" * len(runs)]
         first = next(iter(runs.values()))
         for corpus, labels in first.items():

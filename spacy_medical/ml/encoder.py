@@ -171,8 +171,9 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
     The float encoder stays the pipe's model: training updates it and `nlp.to_disk` saves it, so
     a quantized pipeline can still be fine-tuned and saved like any spaCy pipeline. Predictions
     run through an int8 copy of it, made on the first prediction and made again after the float
-    weights change (an update, or `from_disk`). The copy holds the Linear layers in int8, about
-    25 MB next to the 90 MB float encoder. Because the copy is made lazily, this also works as an
+    weights change (an update, or `from_disk`). Making it takes a fraction of a second, and it
+    shares every module it keeps in float with the float encoder. Because the copy is made
+    lazily, this also works as an
     `[nlp.after_pipeline_creation]` callback, before `spacy.load` has read the weights; en_medical
     sets it there (configs/en_medical.cfg).
 
@@ -240,7 +241,17 @@ def _int8_copy(encoder: "torch.nn.Module", keep_float: Sequence["re.Pattern"], p
         # is not part of this stack; the API works, and en_medical would otherwise warn on every load.
         warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization is deprecated", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*deprecated", category=UserWarning)
-        return torch.ao.quantization.quantize_dynamic(encoder, spec, dtype=torch.qint8, inplace=False)
+        int8 = torch.ao.quantization.quantize_dynamic(encoder, spec, dtype=torch.qint8, inplace=False)
+    # quantize_dynamic copies the whole encoder: hand the copy the float encoder's own modules
+    # wherever it kept them in float (embeddings, LayerNorms, kept Linears), so that only the
+    # int8 weights take new memory.
+    float_modules = dict(encoder.named_modules())
+    for name, module in list(int8.named_modules()):
+        # Leaves only; names missing from the float encoder are the int8 layers' own parts.
+        if name in float_modules and name not in spec and not any(True for _ in module.children()):
+            parent, _, child = name.rpartition(".")
+            setattr(int8.get_submodule(parent), child, float_modules[name])
+    return int8
 
 
 def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:

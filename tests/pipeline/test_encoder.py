@@ -281,6 +281,9 @@ def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(tra
         assert _layer_kinds(int8_copies[0]) == {"query": "quantized", "ffn_in": "quantized", "ffn_out": "float"}  # KEEP_FLOAT
         shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
         assert _layer_kinds(shim._model) == {"query": "float", "ffn_in": "float", "ffn_out": "float"}
+        # What stays float is shared with the float encoder, not copied.
+        assert int8_copies[0].embeddings.word_embeddings is shim._model.embeddings.word_embeddings
+        assert int8_copies[0].encoder.layer[0].output.dense is shim._model.encoder.layer[0].output.dense
         assert [e.text for e in doc.ents] == [e.text for e in float_nlp(text).ents]  # same mentions as in float
         hidden_int8 = doc._.trf_data.model_output.last_hidden_state
         hidden_float = float_nlp(text)._.trf_data.model_output.last_hidden_state
