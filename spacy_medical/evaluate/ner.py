@@ -65,9 +65,15 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     return result
 
 
-def evaluate_to_file(model: Union[str, Path], data_files: Iterable[Path], output: Path, merges: Optional[Dict[str, str]] = None) -> dict:
-    """Evaluate one model on several files and write one JSON report keyed by file stem."""
-    nlp = spacy.load(model)
+def evaluate_to_file(
+    model: Union[str, Path], data_files: Iterable[Path], output: Path, merges: Optional[Dict[str, str]] = None, exclude: Iterable[str] = ()
+) -> dict:
+    """Evaluate one model on several files and write one JSON report keyed by file stem.
+
+    exclude (Iterable[str]): Pipes to load without, e.g. to score the trained ner alone with the
+        same encoder settings as the full pipeline.
+    """
+    nlp = spacy.load(model, exclude=list(exclude))
     report = {Path(f).stem: evaluate_ner(nlp, f, merges=merges) for f in data_files}
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

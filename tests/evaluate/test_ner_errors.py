@@ -1,8 +1,10 @@
-"""error_kinds: exact-match NER errors split into other edges, other label, missed and spurious."""
-import spacy
-from spacy.tokens import Span
+"""error_kinds: exact-match NER errors split into other edges, other label, missed and spurious; evaluate_to_file."""
+import json
 
-from spacy_medical.evaluate.ner import error_kinds
+import spacy
+from spacy.tokens import DocBin, Span
+
+from spacy_medical.evaluate.ner import error_kinds, evaluate_to_file
 
 TEXT = "Chronic hepatitis B with fever , rash and asthma ; no cough ."
 
@@ -26,3 +28,17 @@ def test_error_kinds_per_label():
                                 "pred_other_label": 0, "pred_other_edges": 0, "spurious": 0}
     # "with" as DRUG is spurious; "cough" as SYMPTOM sits on a token the gold leaves unknown: not counted
     assert kinds["DRUG"]["spurious"] == 1 and kinds["DRUG"]["gold"] == 0
+
+
+def test_evaluate_to_file_scores_without_excluded_pipes(tmp_path):
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "SYMPTOM", "pattern": "fever"}])
+    nlp.to_disk(tmp_path / "model")
+    gold = doc_with(nlp, [(4, 5, "SYMPTOM")])
+    DocBin(docs=[gold]).to_disk(tmp_path / "gold.spacy")
+    full = evaluate_to_file(tmp_path / "model", [tmp_path / "gold.spacy"], tmp_path / "full.json")
+    alone = evaluate_to_file(tmp_path / "model", [tmp_path / "gold.spacy"], tmp_path / "alone.json", exclude=["entity_ruler"])
+    assert full["gold"]["scores"]["ents_f"] == 1.0
+    assert alone["gold"]["scores"]["ents_f"] == 0.0
+    assert json.loads((tmp_path / "alone.json").read_text())["gold"]["scores"]["ents_f"] == 0.0
