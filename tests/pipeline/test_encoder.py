@@ -259,7 +259,7 @@ def _layer_kinds(module) -> dict:
 
 
 @pytest.mark.slow
-def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(trained_dir, tmp_path, clinical_train):
+def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(trained_dir, tmp_path, clinical_train, monkeypatch):
     import torch
 
     path, _, _ = trained_dir
@@ -273,42 +273,39 @@ def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(tra
         int8_copies.append(original(encoder, *args, **kwargs))
         return int8_copies[-1]
 
-    torch.ao.quantization.quantize_dynamic = spy
-    try:
-        text = clinical_train[0][0]
-        doc = nlp(text)
-        assert len(int8_copies) == 1
-        assert _layer_kinds(int8_copies[0]) == {"query": "quantized", "ffn_in": "quantized", "ffn_out": "float"}  # KEEP_FLOAT
-        shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
-        assert _layer_kinds(shim._model) == {"query": "float", "ffn_in": "float", "ffn_out": "float"}
-        # What stays float is shared with the float encoder, not copied.
-        assert int8_copies[0].embeddings.word_embeddings is shim._model.embeddings.word_embeddings
-        assert int8_copies[0].encoder.layer[0].output.dense is shim._model.encoder.layer[0].output.dense
-        assert [e.text for e in doc.ents] == [e.text for e in float_nlp(text).ents]  # same mentions as in float
-        hidden_int8 = doc._.trf_data.model_output.last_hidden_state
-        hidden_float = float_nlp(text)._.trf_data.model_output.last_hidden_state
-        assert abs(hidden_int8 - hidden_float).max() > 0  # int8 really ran
-        nlp(text)
-        assert len(int8_copies) == 1  # the copy is kept between predictions
+    monkeypatch.setattr(torch.ao.quantization, "quantize_dynamic", spy)
+    text = clinical_train[0][0]
+    doc = nlp(text)
+    assert len(int8_copies) == 1
+    assert _layer_kinds(int8_copies[0]) == {"query": "quantized", "ffn_in": "quantized", "ffn_out": "float"}  # KEEP_FLOAT
+    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    assert _layer_kinds(shim._model) == {"query": "float", "ffn_in": "float", "ffn_out": "float"}
+    # What stays float is shared with the float encoder, not copied.
+    assert int8_copies[0].embeddings.word_embeddings is shim._model.embeddings.word_embeddings
+    assert int8_copies[0].encoder.layer[0].output.dense is shim._model.encoder.layer[0].output.dense
+    assert [e.text for e in doc.ents] == [e.text for e in float_nlp(text).ents]  # same mentions as in float
+    hidden_int8 = doc._.trf_data.model_output.last_hidden_state
+    hidden_float = float_nlp(text)._.trf_data.model_output.last_hidden_state
+    assert abs(hidden_int8 - hidden_float).max() > 0  # int8 really ran
+    nlp(text)
+    assert len(int8_copies) == 1  # the copy is kept between predictions
 
-        # Saved: the float state, which loads back bit for bit.
-        nlp.to_disk(tmp_path / "saved")
-        reloaded = spacy.load(tmp_path / "saved")
-        saved = reloaded.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict()
-        for name, tensor in float_nlp.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict().items():
-            assert torch.equal(saved[name], tensor), name
+    # Saved: the float state, which loads back bit for bit.
+    nlp.to_disk(tmp_path / "saved")
+    reloaded = spacy.load(tmp_path / "saved")
+    saved = reloaded.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict()
+    for name, tensor in float_nlp.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict().items():
+        assert torch.equal(saved[name], tensor), name
 
-        # Trained: the float encoder learns, and the next prediction quantizes the new weights.
-        before = shim._model.encoder.layer[0].attention.self.query.weight.detach().clone()
-        examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
-        optimizer = Adam(0.001)
-        for _ in range(2):  # spacy-transformers applies an update's gradients at the next one
-            nlp.update(examples, sgd=optimizer)
-        assert not torch.equal(before, shim._model.encoder.layer[0].attention.self.query.weight)
-        nlp(text)
-        assert len(int8_copies) == 2
-    finally:
-        torch.ao.quantization.quantize_dynamic = original
+    # Trained: the float encoder learns, and the next prediction quantizes the new weights.
+    before = shim._model.encoder.layer[0].attention.self.query.weight.detach().clone()
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in clinical_train]
+    optimizer = Adam(0.001)
+    for _ in range(2):  # spacy-transformers applies an update's gradients at the next one
+        nlp.update(examples, sgd=optimizer)
+    assert not torch.equal(before, shim._model.encoder.layer[0].attention.self.query.weight)
+    nlp(text)
+    assert len(int8_copies) == 2
 
 
 @pytest.mark.slow
