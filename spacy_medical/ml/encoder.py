@@ -173,9 +173,8 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
     run through an int8 copy of it, made on the first prediction and made again after the float
     weights change (an update, or `from_disk`). Making it takes a fraction of a second, and it
     shares every module it keeps in float with the float encoder. Because the copy is made
-    lazily, this also works as an
-    `[nlp.after_pipeline_creation]` callback, before `spacy.load` has read the weights; en_medical
-    sets it there (configs/en_medical.cfg).
+    lazily, this also works as an `[nlp.after_pipeline_creation]` callback, before `spacy.load`
+    has read the weights; en_medical sets it there (configs/en_medical.cfg).
 
     nlp (Language): A pipeline with a `transformer` pipe.
     keep_float (Sequence[str]): Regexes of module names (as in `named_modules()`) left in float.
@@ -248,7 +247,7 @@ def _int8_copy(encoder: "torch.nn.Module", keep_float: Sequence["re.Pattern"], p
     float_modules = dict(encoder.named_modules())
     for name, module in list(int8.named_modules()):
         # Leaves only; names missing from the float encoder are the int8 layers' own parts.
-        if name in float_modules and name not in spec and not any(True for _ in module.children()):
+        if name in float_modules and name not in spec and next(module.children(), None) is None:
             parent, _, child = name.rpartition(".")
             setattr(int8.get_submodule(parent), child, float_modules[name])
     return int8
