@@ -42,12 +42,13 @@ def f_per_corpus(nlp, corpus_dir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="training/trf_restored")
+    parser.add_argument("--model", default="training/trf_restored", help="path of a trained transformer pipeline")
     parser.add_argument("--stride", type=int, action="append", help="strides to read with, in float (default 96, 112, 128)")
     parser.add_argument("--corpus-dir", type=Path, default=ROOT / "corpus" / "test")
     parser.add_argument("--output", type=Path, default=ROOT / "metrics" / "trf_accuracy.json")
     args = parser.parse_args()
-    trained = spacy.load(args.model).config["components"]["transformer"]["model"]["get_spans"]
+    # The saved config is enough: no need to load the pipeline's weights for it.
+    trained = spacy.util.load_config(Path(args.model) / "config.cfg")["components"]["transformer"]["model"]["get_spans"]
     report = {"model": args.model, "split": args.corpus_dir.name, "window": trained["window"], "trained_stride": trained["stride"], "variants": {}}
     for stride in args.stride or [96, 112, 128]:
         nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
