@@ -7,7 +7,8 @@ accuracy measured against the gold test splits, not only its agreement with the 
   (configs/trf.cfg); a wider stride means fewer windows but less context at window edges;
 - int8 dynamic quantization of the encoder (`spacy_medical.ml.encoder.quantize_transformer`,
   FFN output layers kept in float), with one scale per output row (what en_medical predicts
-  with) or one per weight matrix.
+  with) or one per weight matrix; and int8 of every Linear layer, FFN outputs included (the
+  fastest variant in bench/trf_speed.py).
 
     python bench/trf_accuracy.py [--model training/trf_restored] [--stride 96 --stride 112 --stride 128]
     python bench/trf_accuracy.py --corpus-dir corpus/dev --output metrics/trf_accuracy_dev.json
@@ -54,9 +55,15 @@ def main() -> None:
         nlp = spacy.load(args.model, config={"components": {"transformer": {"model": {"get_spans": {"stride": stride}}}}})
         report["variants"][f"stride {stride}"] = f_per_corpus(nlp, args.corpus_dir)
         print(json.dumps({"stride": stride, "f": report["variants"][f"stride {stride}"]}), flush=True)
-    # en_medical's default (one scale per output row), and one scale per weight matrix.
-    for name, per_channel in (("int8", True), ("int8, one scale per matrix", False)):
-        nlp = quantize_transformer(spacy.load(args.model), per_channel=per_channel)
+    # en_medical's default (one scale per output row), one scale per weight matrix, and every
+    # Linear layer in int8 (nothing kept in float).
+    int8_variants = (
+        ("int8", {}),
+        ("int8, one scale per matrix", {"per_channel": False}),
+        ("int8, every Linear layer", {"keep_float": ()}),
+    )
+    for name, options in int8_variants:
+        nlp = quantize_transformer(spacy.load(args.model), **options)
         report["variants"][name] = f_per_corpus(nlp, args.corpus_dir)
         print(json.dumps({"variant": name, "f": report["variants"][name]}), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,12 @@
-"""Write the raw in-domain text for `spacy pretrain` (one JSON line per paragraph).
+"""Write the raw in-domain text for `spacy pretrain` and `pretrain-trf` (one JSON line per paragraph).
 
-Sources, never their test splits: the train/dev documents of the converted NER corpora
-(PubMed abstracts from BC5CDR and NCBI-disease, MACCROBAT case reports), the ACI-Bench train
-and valid notes and dialogues, and the MTS-Dialog training and validation sections and
-dialogues. The output lives under corpus/ (ignored by git): it is patient-like text.
-`--splits train` leaves out the NER dev documents too, for a pre-training whose effect is then
-measured on those dev documents (the transformer's `pretrain-trf`).
+Sources: the train documents of the converted NER corpora (PubMed abstracts from BC5CDR and
+NCBI-disease, MACCROBAT case reports), the ACI-Bench train and valid notes and dialogues, and
+the MTS-Dialog training and validation sections and dialogues. Never the NER dev documents,
+because the effect of pre-training is measured on them, and never a test split. The output
+lives under corpus/ (ignored by git): it is patient-like text.
 
-Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR] [--splits train,dev]
+Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR]
 """
 import argparse
 import csv
@@ -39,7 +38,7 @@ def mts_texts(path: Path):
                 yield from paragraphs(row[field])
 
 
-def main(corpus_dir: str, output: str, corpora: str = None, splits=("train", "dev")) -> None:
+def main(corpus_dir: str, output: str, corpora: str = None) -> None:
     vocab = spacy.blank("en").vocab
     shared = Path(corpora) if corpora else corpora_dir()
     out = Path(output)
@@ -51,10 +50,9 @@ def main(corpus_dir: str, output: str, corpora: str = None, splits=("train", "de
                 handle.write(json.dumps({"text": text}) + "\n")
                 counts[source] = counts.get(source, 0) + len(text.split())
 
-        for split in splits:
-            for path in sorted(Path(corpus_dir, split).glob("*.spacy")):
-                docs = DocBin().from_disk(path).get_docs(vocab)
-                emit(path.stem, (p for doc in docs for p in paragraphs(doc.text)))
+        for path in sorted(Path(corpus_dir, "train").glob("*.spacy")):
+            docs = DocBin().from_disk(path).get_docs(vocab)
+            emit(path.stem, (p for doc in docs for p in paragraphs(doc.text)))
         for name in ACI_FILES:
             rows = read_aci(shared / "aci_bench" / name)
             emit("aci_bench", (p for row in rows for field in ("dialogue", "note") for p in paragraphs(row[field])))
@@ -68,6 +66,5 @@ if __name__ == "__main__":
     parser.add_argument("corpus_dir")
     parser.add_argument("output")
     parser.add_argument("corpora", nargs="?", default=None)
-    parser.add_argument("--splits", default="train,dev", help="NER corpus splits to include, comma-separated")
     args = parser.parse_args()
-    main(args.corpus_dir, args.output, args.corpora, splits=tuple(args.splits.split(",")))
+    main(args.corpus_dir, args.output, args.corpora)
