@@ -118,9 +118,9 @@ def ablation_table():
 
 
 PRETRAIN_ABLATIONS = (
-    ("ablation_pretrain", "**Pre-training the tok2vec** (`spacy project run ablation-pretrain`: en_medical_sm's NER, "
-     "trained from the `spacy pretrain` tok2vec, against the same config and budget without it; the pre-training "
-     "text leaves out these dev documents; dev splits, F):"),
+    ("ablation_pretrain", "**Pre-training the tok2vec** (`spacy project run ablation-pretrain`: en_medical_sm's NER "
+     "against the same config, seed and budget trained from the `spacy pretrain` tok2vec; the pre-training text "
+     "leaves out these dev documents; dev splits, F):"),
     ("ablation_pretrain_trf", "**Domain-adaptive MLM pre-training of the transformer encoder** (`spacy project run "
      "ablation-pretrain-trf`: en_medical's fine-tuning, same config, seed and budget, from the packaged encoder and "
      "from the MLM-adapted one; the pre-training text leaves out these dev documents; dev splits, F):"),
