@@ -154,6 +154,23 @@ def pretrain_tables():
     return out
 
 
+def finetune_table():
+    lora, full = load("ablation_finetune_lora"), load("ablation_finetune_full")
+    if not (lora and full):
+        return []
+    out = ["**LoRA against full fine-tuning of the encoder** (`spacy project run ablation-finetune`: "
+           "configs/trf.cfg on BC5CDR's own labels, same seed and budget (`vars.ablation_finetune_steps`); LoRA rank 16 at learn rate 5e-4, "
+           "full fine-tuning at 5e-5; best dev checkpoint of each; `metrics/ablation_finetune_{lora,full}.json`):", "",
+           "| split | label | LoRA P | R | F | full P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for split in ("dev", "test"):
+        a, b = lora[split]["scores"], full[split]["scores"]
+        for label in a["ents_per_type"]:
+            out.append(f"| {split} | {label} | {prf(a['ents_per_type'][label])} | {prf(b['ents_per_type'].get(label))} |")
+        joint = lambda s: {"p": s["ents_p"], "r": s["ents_r"], "f": s["ents_f"]}
+        out.append(f"| {split} | joint | {prf(joint(a))} | {prf(joint(b))} |")
+    return out + [""]
+
+
 def lexicon_table():
     rows = []
     for name, suffix in MODELS:
@@ -322,7 +339,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
