@@ -84,6 +84,7 @@ def bench_tables():
     out = []
     for name, title in (("bc5cdr", "BC5CDR (CHEMICAL + DISEASE)"), ("ncbi", "NCBI-disease (DISEASE)")):
         runs = [(arch, load(f"bench_{name}{suffix}")) for arch, suffix in (("CNN", ""), ("transformer", "_trf"))]
+        dev = [(arch, report["dev"]["scores"]) for arch, report in runs if report and "dev" in report]
         runs = [(arch, report["test"]["scores"]) for arch, report in runs if report]
         if not runs:
             continue
@@ -98,6 +99,8 @@ def bench_tables():
         for arch, scores in runs:
             per_type = ", ".join(f"{label} F {pct(s['f'])}" for label, s in scores["ents_per_type"].items())
             out.append(f"Per label ({arch}): {per_type}.")
+        for arch, scores in dev:
+            out.append(f"Dev F ({arch}, the checkpoint kept): {pct(scores['ents_f'])}.")
         out.append("")
     return out
 
