@@ -165,11 +165,11 @@ def finetune_table():
            "configs/trf.cfg on BC5CDR's own labels, same seed and budget (`vars.ablation_finetune_steps`); LoRA rank 16 at learn rate 5e-4, "
            "full fine-tuning at 5e-5; best dev checkpoint of each; `metrics/ablation_finetune_{lora,full}.json`):", "",
            "| split | label | LoRA P | R | F | full P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    joint = lambda s: {"p": s["ents_p"], "r": s["ents_r"], "f": s["ents_f"]}
     for split in ("dev", "test"):
         a, b = lora[split]["scores"], full[split]["scores"]
         for label in a["ents_per_type"]:
             out.append(f"| {split} | {label} | {prf(a['ents_per_type'][label])} | {prf(b['ents_per_type'].get(label))} |")
-        joint = lambda s: {"p": s["ents_p"], "r": s["ents_r"], "f": s["ents_f"]}
         out.append(f"| {split} | joint | {prf(joint(a))} | {prf(joint(b))} |")
     return out + [""]
 
