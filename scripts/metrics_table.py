@@ -36,6 +36,11 @@ def prf(s):
     return f"{pct(s['p'])} | {pct(s['r'])} | {pct(s['f'])}" if s else "- | - | -"
 
 
+def joint_prf(scores):
+    """P | R | F over every label of a spaCy scores dict."""
+    return prf({"p": scores["ents_p"], "r": scores["ents_r"], "f": scores["ents_f"]})
+
+
 def ner_tables():
     out = []
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE", "SYMPTOM"]}
@@ -92,7 +97,7 @@ def bench_tables():
         out += [f"**{title} test, en_medical's architectures trained on the benchmark's own labels** ({files}):", "",
                 "| system | P | R | F |", "|---|---:|---:|---:|"]
         for arch, scores in runs:
-            out.append(f"| spacy-medical {arch} (this repo, measured) | {pct(scores['ents_p'])} | {pct(scores['ents_r'])} | {pct(scores['ents_f'])} |")
+            out.append(f"| spacy-medical {arch} (this repo, measured) | {joint_prf(scores)} |")
         for system, f in PUBLISHED[name]:
             out.append(f"| {system} (published) | | | {f} |")
         out.append("")
@@ -165,12 +170,11 @@ def finetune_table():
            "configs/trf.cfg on BC5CDR's own labels, same seed and budget (`vars.ablation_finetune_steps`); LoRA rank 16 at learn rate 5e-4, "
            "full fine-tuning at 5e-5; best dev checkpoint of each; `metrics/ablation_finetune_{lora,full}.json`):", "",
            "| split | label | LoRA P | R | F | full P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-    joint = lambda s: {"p": s["ents_p"], "r": s["ents_r"], "f": s["ents_f"]}
     for split in ("dev", "test"):
         a, b = lora[split]["scores"], full[split]["scores"]
         for label in a["ents_per_type"]:
             out.append(f"| {split} | {label} | {prf(a['ents_per_type'][label])} | {prf(b['ents_per_type'].get(label))} |")
-        out.append(f"| {split} | joint | {prf(joint(a))} | {prf(joint(b))} |")
+        out.append(f"| {split} | joint | {joint_prf(a)} | {joint_prf(b)} |")
     return out + [""]
 
 
