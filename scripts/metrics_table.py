@@ -162,20 +162,34 @@ def pretrain_tables():
     return out
 
 
-def finetune_table():
-    lora, full = load("ablation_finetune_lora"), load("ablation_finetune_full")
-    if not (lora and full):
+def two_arm_table(intro, arms):
+    """Dev and test P/R/F per label of two training runs side by side; arms: ((name, metrics file), ...)."""
+    (name_a, a), (name_b, b) = ((name, load(stem)) for name, stem in arms)
+    if not (a and b):
         return []
-    out = ["**LoRA against full fine-tuning of the encoder** (`spacy project run ablation-finetune`: "
-           "configs/trf.cfg on BC5CDR's own labels, same seed and budget (`vars.ablation_finetune_steps`); LoRA rank 16 at learn rate 5e-4, "
-           "full fine-tuning at 5e-5; best dev checkpoint of each; `metrics/ablation_finetune_{lora,full}.json`):", "",
-           "| split | label | LoRA P | R | F | full P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    out = [intro, "", f"| split | label | {name_a} P | R | F | {name_b} P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for split in ("dev", "test"):
-        a, b = lora[split]["scores"], full[split]["scores"]
-        for label in a["ents_per_type"]:
-            out.append(f"| {split} | {label} | {prf(a['ents_per_type'][label])} | {prf(b['ents_per_type'].get(label))} |")
-        out.append(f"| {split} | joint | {joint_prf(a)} | {joint_prf(b)} |")
+        x, y = a[split]["scores"], b[split]["scores"]
+        for label in x["ents_per_type"]:
+            out.append(f"| {split} | {label} | {prf(x['ents_per_type'][label])} | {prf(y['ents_per_type'].get(label))} |")
+        out.append(f"| {split} | joint | {joint_prf(x)} | {joint_prf(y)} |")
     return out + [""]
+
+
+def finetune_table():
+    return two_arm_table(
+        "**LoRA against full fine-tuning of the encoder** (`spacy project run ablation-finetune`: "
+        "configs/trf.cfg on BC5CDR's own labels, same seed and budget (`vars.ablation_bc5cdr_steps`); LoRA rank 16 at learn rate 5e-4, "
+        "full fine-tuning at 5e-5; best dev checkpoint of each; `metrics/ablation_finetune_{lora,full}.json`):",
+        (("LoRA", "ablation_finetune_lora"), ("full", "ablation_finetune_full")))
+
+
+def spelling_table():
+    return two_arm_table(
+        "**A spelling encoder beside the transformer** (`spacy project run ablation-spelling`: the LoRA arm above against the same "
+        "run with the ner also reading `spacy-medical.TransformerWithSpelling.v1`'s case-sensitive spelling features "
+        "(`vars.spelling_width`); best dev checkpoint of each; `metrics/ablation_finetune_lora.json`, `metrics/ablation_spelling.json`):",
+        (("transformer", "ablation_finetune_lora"), ("+ spelling", "ablation_spelling")))
 
 
 def lexicon_table():
@@ -346,7 +360,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

@@ -10,7 +10,7 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import lexicons, training
-from .ml import encoder, memory
+from .ml import encoder, memory, spelling
 from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
@@ -46,6 +46,9 @@ read_patterns = registry.readers.register("spacy-medical.read_patterns.v1", func
 # --- architectures and callbacks -----------------------------------------------------------
 create_packaged_transformer_model = registry.architectures.register(
     "spacy-medical.PackagedTransformerModel.v1", func=encoder.create_packaged_transformer_model
+)
+create_transformer_with_spelling = registry.architectures.register(
+    "spacy-medical.TransformerWithSpelling.v1", func=spelling.create_transformer_with_spelling
 )
 make_quantize_transformer = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer

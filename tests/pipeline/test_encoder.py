@@ -69,7 +69,7 @@ def trained_dir(tmp_path_factory, clinical_train):
         mp.setattr(socket, name, lambda *a, **k: (_ for _ in ()).throw(NetworkUsed("the network was used")))
     try:
         nlp = tiny_trf_nlp()
-        losses = _overfit(nlp, 20, clinical_train)
+        losses = _overfit(nlp, 30, clinical_train)
         path = tmp_path_factory.mktemp("trf") / "model"
         nlp.to_disk(path)
     finally:
@@ -101,7 +101,9 @@ def test_config_names_the_package_not_a_path():
     model = config["components"]["transformer"]["model"]
     assert model["@architectures"] == "spacy-medical.PackagedTransformerModel.v1"
     assert model["get_spans"]["@span_getters"] == "spacy-transformers.strided_spans.v1"
-    assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
+    ner_features = config["components"]["ner"]["model"]["tok2vec"]
+    assert ner_features["@architectures"] == "spacy-medical.TransformerWithSpelling.v1"
+    assert ner_features["transformer"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
     tiny = load_config(CONFIGS / "trf_tiny.cfg")
     assert tiny["components"]["transformer"] == config["components"]["transformer"]
     assert tiny["nlp"]["pipeline"] == config["nlp"]["pipeline"] == ["medical_sentences", "transformer", "ner"]
