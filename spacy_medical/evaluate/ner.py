@@ -35,13 +35,21 @@ def _round(scores: dict) -> dict:
     return out
 
 
+def spelling_width(nlp: Language) -> int:
+    """Width of the ner's spelling encoder (spacy_medical.ml.spelling); 0 where it reads none."""
+    if "ner" not in nlp.pipe_names:
+        return 0
+    return int(nlp.config["components"]["ner"]["model"].get("tok2vec", {}).get("spelling_width", 0))
+
+
 def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, merges: Optional[Dict[str, str]] = None, batch_size: int = 64) -> dict:
     """Score a pipeline's entities against a gold `.spacy` file.
 
     nlp (Union[str, Path, Language]): Pipeline or its name/path.
     data (Union[str, Path]): The gold DocBin.
     merges (Optional[Dict[str, str]]): Label renames for the merged view, e.g. {"SYMPTOM": "DISEASE"}.
-    RETURNS (dict): `scores` (P/R/F overall and per type), `merged` (if merges), docs, words, words/s.
+    RETURNS (dict): `scores` (P/R/F overall and per type), `merged` (if merges), docs, words, words/s,
+        and the ner's `spelling_width`, so that a table can say which architecture it reports.
     """
     if not isinstance(nlp, Language):
         nlp = spacy.load(nlp)
@@ -54,6 +62,7 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     result = {
         "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
         "data": Path(data).name,
+        "spelling_width": spelling_width(nlp),
         "docs": len(gold_docs),
         "words": words,
         "words_per_second": round(words / seconds, 1) if seconds else None,
