@@ -1,8 +1,8 @@
 """Token features for the NER head: the transformer's output beside the token's own spelling.
 
 all-MiniLM-L6-v2 is uncased and cuts rare biomedical words into many wordpieces, so by the time
-its output is pooled back to spaCy tokens it has lost what a clinician reads first in a name:
-capitals and digits ("HIV", "CO2", "5-FU"), and endings ("-itis", "-emia", "-pril", "-olol").
+its output is pooled back to spaCy tokens it has lost much of what sets biomedical names apart:
+capitals and digits ("HIV", "CO2", "5-FU") and endings ("-itis", "-emia", "-pril", "-olol").
 `spacy-medical.TransformerWithSpelling.v1` concatenates the transformer listener's vectors with
 a small hash-embedding CNN over case-sensitive spelling features (spaCy's own MultiHashEmbed and
 MaxoutWindowEncoder), trained with the NER; the transformer stays the only encoder that is
@@ -29,7 +29,7 @@ def create_transformer_with_spelling(
 
     transformer (Model[List[Doc], List[Floats2d]]): The transformer listener, pooled to tokens.
     spelling_width (int): Output width of the spelling encoder; 0 returns `transformer` alone.
-    attrs (List[str]): Token attributes embedded, e.g. ["ORTH", "PREFIX", "SUFFIX", "SHAPE"].
+    attrs (List[str]): Token attributes embedded, e.g. ["NORM", "PREFIX", "SUFFIX", "SHAPE"].
     rows (List[int]): Hash-table rows per attribute, in the order of `attrs`.
     window_size (int): Tokens on each side the spelling CNN sees.
     depth (int): Convolution layers of the spelling encoder.
