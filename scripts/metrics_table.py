@@ -85,11 +85,17 @@ def error_table():
     return out + [""]
 
 
+def features(report) -> str:
+    """What the ner read beside its encoder, as the bench tables name it."""
+    test = (report or {}).get("test", {})
+    return "".join(f" + {name}" for name, key in (("spelling", "spelling_width"), ("dictionaries", "lexicon_width")) if test.get(key))
+
+
 def bench_tables():
     out = []
     for name, title in (("bc5cdr", "BC5CDR (CHEMICAL + DISEASE)"), ("ncbi", "NCBI-disease (DISEASE)")):
         runs = [(arch, load(f"bench_{name}{suffix}")) for arch, suffix in (("CNN", ""), ("transformer", "_trf"))]
-        runs = [(f"{arch} + spelling" if report and report["test"].get("spelling_width") else arch, report) for arch, report in runs]
+        runs = [(arch + features(report), report) for arch, report in runs]
         dev = [(arch, report["dev"]["scores"]) for arch, report in runs if report and "dev" in report]
         runs = [(arch, report["test"]["scores"]) for arch, report in runs if report]
         if not runs:

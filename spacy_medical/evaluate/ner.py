@@ -35,11 +35,11 @@ def _round(scores: dict) -> dict:
     return out
 
 
-def spelling_width(nlp: Language) -> int:
-    """Width of the ner's spelling encoder (spacy_medical.ml.spelling); 0 where it reads none."""
-    if "ner" not in nlp.pipe_names:
-        return 0
-    return int(nlp.config["components"]["ner"]["model"].get("tok2vec", {}).get("spelling_width", 0))
+def feature_widths(nlp: Language) -> Dict[str, int]:
+    """Widths of the ner's spelling encoder and dictionary features (spacy_medical.ml.spelling);
+    0 where it reads none."""
+    tok2vec = nlp.config["components"]["ner"]["model"].get("tok2vec", {}) if "ner" in nlp.pipe_names else {}
+    return {name: int(tok2vec.get(name, 0)) for name in ("spelling_width", "lexicon_width")}
 
 
 def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, merges: Optional[Dict[str, str]] = None, batch_size: int = 64) -> dict:
@@ -49,7 +49,8 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     data (Union[str, Path]): The gold DocBin.
     merges (Optional[Dict[str, str]]): Label renames for the merged view, e.g. {"SYMPTOM": "DISEASE"}.
     RETURNS (dict): `scores` (P/R/F overall and per type), `merged` (if merges), docs, words, words/s,
-        and the ner's `spelling_width`, so that a table can say which architecture it reports.
+        and the ner's `spelling_width` and `lexicon_width`, so that a table can say which
+        architecture it reports.
     """
     if not isinstance(nlp, Language):
         nlp = spacy.load(nlp)
@@ -62,7 +63,7 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     result = {
         "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
         "data": Path(data).name,
-        "spelling_width": spelling_width(nlp),
+        **feature_widths(nlp),
         "docs": len(gold_docs),
         "words": words,
         "words_per_second": round(words / seconds, 1) if seconds else None,

@@ -117,21 +117,13 @@ def gold_sections_doc(nlp: Language, note: str, spans_key: str = "sections") -> 
 def lexicon_pipeline(max_terms_per_label: int = 20000) -> Language:
     """A blank pipeline whose `entity_ruler` knows lexicon terms: a stand-in for the trained NER
     while it does not exist (Symptom Ontology, Disease Ontology, DrugBank names)."""
-    from ..io.corpora import corpora_dir
-    from ..io.lexicons import drug_terms, symptom_terms
+    from ..io.lexicons import disease_terms, drug_terms, symptom_terms
 
-    disease = set()
-    with open(corpora_dir() / "lexicons" / "disease_ontology" / "HumanDO.tsv", encoding="utf8") as f:
-        next(f)
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) > 1:
-                disease.add(" ".join(cols[1].strip('"').lower().split()))
     nlp = spacy.blank("en")
     nlp.add_pipe("medical_sentences")
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     patterns = []
-    for label, terms in (("SYMPTOM", symptom_terms()), ("DISEASE", disease), ("DRUG", drug_terms())):
+    for label, terms in (("SYMPTOM", symptom_terms()), ("DISEASE", disease_terms()), ("DRUG", drug_terms())):
         kept = sorted(t for t in terms if 3 <= len(t) <= 40 and len(t.split()) <= 4)[:max_terms_per_label]
         patterns.extend({"label": label, "pattern": t} for t in kept)
     ruler.add_patterns(patterns)

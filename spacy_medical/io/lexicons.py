@@ -1,10 +1,12 @@
-"""Lexicons from `corpora/lexicons`: Symptom Ontology terms and DrugBank open vocabulary names.
+"""Lexicons from `corpora/lexicons`: Symptom Ontology terms, DrugBank open vocabulary names and
+Disease Ontology labels.
 
 Used in conversion to decide which BC5CDR chemicals count as drugs, which gold "Disease"
 mentions are symptoms by the Symptom Ontology's definition, and which unlabelled tokens of a
 corpus that does not annotate a label could be that label (and are marked missing). The
 Symptom Ontology also gives en_medical its `symptom_lexicon` (`symptom_patterns`): an
-entity_ruler after `ner` that adds symptoms the model missed, never overriding it.
+entity_ruler after `ner` that adds symptoms the model missed, never overriding it. All three
+give the ner's dictionary features (spacy_medical/ml/lexicon_features.py).
 """
 import csv
 import re
@@ -74,6 +76,22 @@ def drug_terms(path: Path = None) -> FrozenSet[str]:
                 if synonym.strip():
                     terms.add(normalize_term(synonym))
     return frozenset(t for t in terms if len(t) > 2)
+
+
+@lru_cache(maxsize=4)
+def disease_terms(path: Path = None) -> FrozenSet[str]:
+    """Labels of Human Disease Ontology terms (the release has no synonyms column).
+
+    path (Path): `HumanDO.tsv`; defaults to the one in the corpora folder.
+    RETURNS (FrozenSet[str]): Normalized labels.
+    """
+    path = Path(path) if path else corpora_dir() / "lexicons" / "disease_ontology" / "HumanDO.tsv"
+    terms = set()
+    with path.open(encoding="utf8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            terms.add(normalize_term(row["label"]))
+    # The ontology's root is not a diagnosis.
+    return frozenset(t for t in terms if len(t) > 2 and t != "disease")
 
 
 def symptom_patterns(terms: Iterable[str], docs: Iterable[Doc], min_precision: float = 0.3) -> Tuple[List[Dict[str, str]], Dict[str, Any]]:

@@ -7,14 +7,19 @@ capitals and digits ("HIV", "CO2", "5-FU") and endings ("-itis", "-emia", "-pril
 a small hash-embedding CNN over case-sensitive spelling features (spaCy's own MultiHashEmbed and
 MaxoutWindowEncoder), trained with the NER; the transformer stays the only encoder that is
 shared between components. `spelling_width = 0` gives the transformer listener alone, so one
-config serves both arms of the measurement (project.yml `ablation-spelling`).
+config serves both arms of the measurement (project.yml `ablation-spelling`). With
+`lexicon_width > 0` the spelling encoder also reads each token's dictionary tag
+(spacy_medical/ml/lexicon_features.py), so its window sees "inside a Disease Ontology name"
+beside the spelling of the words around it.
 """
 from typing import List
 
 from spacy.ml.models.tok2vec import MaxoutWindowEncoder, MultiHashEmbed, build_Tok2Vec_model
 from spacy.tokens import Doc
-from thinc.api import Model
+from thinc.api import Maxout, Model, chain, concatenate, with_array
 from thinc.types import Floats2d
+
+from .lexicon_features import lexicon_tags
 
 
 def create_transformer_with_spelling(
@@ -24,6 +29,7 @@ def create_transformer_with_spelling(
     rows: List[int],
     window_size: int,
     depth: int,
+    lexicon_width: int = 0,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Concatenate the transformer's token vectors with a spelling encoder's.
 
@@ -33,12 +39,21 @@ def create_transformer_with_spelling(
     rows (List[int]): Hash-table rows per attribute, in the order of `attrs`.
     window_size (int): Tokens on each side the spelling CNN sees.
     depth (int): Convolution layers of the spelling encoder.
+    lexicon_width (int): Width of the dictionary-tag embedding mixed into the spelling encoder's
+        input; 0 (the default, and every model trained before it existed) leaves it out.
     """
     if spelling_width == 0:
+        if lexicon_width:
+            raise ValueError("lexicon_width needs the spelling encoder it feeds: set spelling_width > 0")
         return transformer
+    embed = MultiHashEmbed(width=spelling_width, attrs=attrs, rows=rows, include_static_vectors=False)
+    if lexicon_width:
+        embed = chain(
+            concatenate(embed, lexicon_tags(lexicon_width)),
+            with_array(Maxout(spelling_width, spelling_width + lexicon_width, nP=3, normalize=True)),
+        )
     spelling = build_Tok2Vec_model(
-        MultiHashEmbed(width=spelling_width, attrs=attrs, rows=rows, include_static_vectors=False),
-        MaxoutWindowEncoder(width=spelling_width, window_size=window_size, maxout_pieces=3, depth=depth),
+        embed, MaxoutWindowEncoder(width=spelling_width, window_size=window_size, maxout_pieces=3, depth=depth)
     )
     return Model(
         "transformer_with_spelling",

@@ -4,7 +4,7 @@ import json
 import spacy
 from spacy.tokens import DocBin, Span
 
-from spacy_medical.evaluate.ner import error_kinds, evaluate_to_file, spelling_width
+from spacy_medical.evaluate.ner import error_kinds, evaluate_to_file, feature_widths
 
 TEXT = "Chronic hepatitis B with fever , rash and asthma ; no cough ."
 
@@ -42,18 +42,18 @@ def test_evaluate_to_file_scores_without_excluded_pipes(tmp_path):
     assert full["gold"]["scores"]["ents_f"] == 1.0
     assert alone["gold"]["scores"]["ents_f"] == 0.0
     assert json.loads((tmp_path / "alone.json").read_text())["gold"]["scores"]["ents_f"] == 0.0
-    assert full["gold"]["spelling_width"] == 0  # no ner at all
+    assert full["gold"]["spelling_width"] == full["gold"]["lexicon_width"] == 0  # no ner at all
 
 
-def test_spelling_width_is_read_from_the_ner_config():
+def test_feature_widths_are_read_from_the_ner_config():
     nlp = spacy.blank("en")
     nlp.add_pipe("ner")
-    assert spelling_width(nlp) == 0  # spaCy's default ner: its own tok2vec
+    assert feature_widths(nlp) == {"spelling_width": 0, "lexicon_width": 0}  # spaCy's default ner: its own tok2vec
     cnn = {"@architectures": "spacy.HashEmbedCNN.v2", "width": 16, "depth": 1, "embed_size": 100, "window_size": 1,
            "maxout_pieces": 2, "subword_features": True, "pretrained_vectors": None}
     features = {"@architectures": "spacy-medical.TransformerWithSpelling.v1", "transformer": cnn, "spelling_width": 8,
-                "attrs": ["NORM", "SHAPE"], "rows": [50, 20], "window_size": 1, "depth": 1}
+                "attrs": ["NORM", "SHAPE"], "rows": [50, 20], "window_size": 1, "depth": 1, "lexicon_width": 4}
     nlp = spacy.blank("en")
     nlp.add_pipe("ner", config={"model": {"@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner",
                                           "hidden_width": 8, "maxout_pieces": 2, "use_upper": False, "tok2vec": features}})
-    assert spelling_width(nlp) == 8
+    assert feature_widths(nlp) == {"spelling_width": 8, "lexicon_width": 4}
