@@ -199,6 +199,16 @@ def spelling_table():
         (("transformer", "ablation_finetune_lora"), ("+ spelling", "ablation_spelling")))
 
 
+def dictionary_tables():
+    intro = ("**Dictionary features beside the spelling encoder, {corpus}** (`spacy project run ablation-lexicon`: {baseline} against "
+             "the same run with the ner's spelling encoder also reading each token's Disease Ontology, Symptom Ontology and DrugBank "
+             "match tag (`vars.lexicon_width`); best dev checkpoint of each; `metrics/{a}.json`, `metrics/{b}.json`):")
+    arms = (("BC5CDR", "the spelling arm of ablation-spelling", "ablation_spelling", "ablation_lexicon_bc5cdr"),
+            ("NCBI-disease", "bench-ncbi-trf", "bench_ncbi_trf", "ablation_lexicon_ncbi"))
+    return [line for corpus, baseline, a, b in arms for line in two_arm_table(
+        intro.format(corpus=corpus, baseline=baseline, a=a, b=b), (("spelling", a), ("+ dictionaries", b)))]
+
+
 def lexicon_table():
     rows = []
     for name, suffix in MODELS:
@@ -367,7 +377,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
