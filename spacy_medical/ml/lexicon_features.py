@@ -4,10 +4,9 @@ DrugBank name?
 A transformer that was never trained on biomedical text has seen few of the rare disease and
 drug names that the benchmarks are full of; a curated vocabulary has. The published systems
 that do best on these corpora use encoders pre-trained on PubMed, which cannot be fetched here;
-dictionary features are the older, cheap way to bring that knowledge in. Measured on the
-DISEASE-only NCBI-disease training split, Disease Ontology matches are 98% precise and cover
-about a third of the disease tokens (token level), so they are a strong but partial hint, which
-the ner learns to weigh.
+dictionary features are the older, cheap way to bring that knowledge in. A match is a hint that
+the ner learns to weigh, not a label: the lexicons miss spellings and modifiers, and a name can
+be a disease in one corpus' convention and not in another's.
 
 `lexicon_tags(width)` marks each token, for each of the three lexicons, as outside, beginning or
 inside the longest match starting there (3 ** 3 = 27 tags) and embeds the tag. Matching is on
