@@ -5,7 +5,7 @@ import spacy
 from spacy.util import registry
 from thinc.api import Model
 
-from spacy_medical.ml.lexicon_features import tag_ids, tokenize_terms
+from spacy_medical.ml.lexicon_features import build_index, tag_ids, tokenize_terms
 
 ENCODER_WIDTH = 8
 
@@ -71,8 +71,7 @@ def build_with_lexicon(terms):
 
 def test_lexicon_tags_mark_the_longest_match_per_lexicon():
     nlp = spacy.blank("en")
-    terms = tokenize_terms({"disease": ["breast cancer", "cancer"], "symptom": ["pain"], "drug": ["tamoxifen"]})
-    index = {name: (frozenset(t), frozenset(n.split(" ")[0] for n in t), (2, 1)) for name, t in terms.items()}
+    index = build_index(tokenize_terms({"disease": ["breast cancer", "cancer"], "symptom": ["pain"], "drug": ["tamoxifen"]}))
     doc = nlp("Breast cancers with pain, on Tamoxifen ; cancer")
     # disease: state * 1, symptom: state * 3, drug: state * 9 (state 1 begin, 2 inside).
     assert tag_ids(doc, index)[:, 0].tolist() == [1, 2, 0, 3, 0, 0, 9, 0, 1]

@@ -86,10 +86,8 @@ def disease_terms(path: Path = None) -> FrozenSet[str]:
     RETURNS (FrozenSet[str]): Normalized labels.
     """
     path = Path(path) if path else corpora_dir() / "lexicons" / "disease_ontology" / "HumanDO.tsv"
-    terms = set()
     with path.open(encoding="utf8", newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            terms.add(normalize_term(row["label"]))
+        terms = {normalize_term(row["label"]) for row in csv.DictReader(f, delimiter="\t")}
     # The ontology's root is not a diagnosis.
     return frozenset(t for t in terms if len(t) > 2 and t != "disease")
 

@@ -20,7 +20,7 @@ import numpy
 from spacy.lang.en import English
 from spacy.tokens import Doc
 from thinc.api import Embed, Model, chain, with_array
-from thinc.types import Floats2d, Ints2d
+from thinc.types import Floats2d
 
 LEXICONS = ("disease", "symptom", "drug")
 # Longer names are rare and would make every token try more lookups.
@@ -83,12 +83,17 @@ def _index(model: Model) -> Index:
     terms = model.attrs["lexicon_terms"]
     cached = _INDEXES.get(model.id)
     if cached is None or cached[0] is not terms:
-        index = {}
-        for name, names in terms.items():
-            lengths = tuple(sorted({n.count(" ") + 1 for n in names}, reverse=True))
-            index[name] = (frozenset(names), frozenset(n.split(" ", 1)[0] for n in names), lengths)
-        cached = _INDEXES[model.id] = (terms, index)
+        cached = _INDEXES[model.id] = (terms, build_index(terms))
     return cached[1]
+
+
+def build_index(terms: Dict[str, List[str]]) -> Index:
+    """Per lexicon: the terms, their first words, and their lengths in words, longest first."""
+    index = {}
+    for name, names in terms.items():
+        lengths = tuple(sorted({n.count(" ") + 1 for n in names}, reverse=True))
+        index[name] = (frozenset(names), frozenset(n.split(" ", 1)[0] for n in names), lengths)
+    return index
 
 
 def _matches_forward(model: Model, docs: List[Doc], is_train: bool):
