@@ -88,7 +88,8 @@ def error_table():
 def features(report) -> str:
     """What the ner read beside its encoder, as the bench tables name it."""
     test = (report or {}).get("test", {})
-    return "".join(f" + {name}" for name, key in (("spelling", "spelling_width"), ("dictionaries", "lexicon_width")) if test.get(key))
+    ner = "".join(f" + {name}" for name, key in (("spelling", "spelling_width"), ("dictionaries", "lexicon_width")) if test.get(key))
+    return ner + (" + abbreviations" if "medical_abbreviations" in test.get("pipeline", ()) else "")
 
 
 def bench_tables():
@@ -207,6 +208,27 @@ def dictionary_tables():
             ("NCBI-disease", "bench-ncbi-trf", "bench_ncbi_trf", "ablation_lexicon_ncbi"))
     return [line for corpus, baseline, a, b in arms for line in two_arm_table(
         intro.format(corpus=corpus, baseline=baseline, a=a, b=b), (("spelling", a), ("+ dictionaries", b)))]
+
+
+def abbreviations_table():
+    labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE"]}
+    rows = []
+    for split in ("dev", "test"):
+        alone, full = load(f"{split}_no_abbreviations"), load(split)
+        if not (alone and full):
+            continue
+        for corpus, names in labels.items():
+            for label in names:
+                a, b = (r[corpus]["scores"]["ents_per_type"].get(label) for r in (alone, full))
+                rows.append(f"| {split} | {corpus} | {label} | {prf(a)} | {prf(b)} |")
+            if corpus != "maccrobat":  # the corpora's own Disease definition, as in the tables above
+                a, b = (r[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for r in (alone, full))
+                rows.append(f"| {split} | {corpus} | DISEASE, SYMPTOM merged | {prf(a)} | {prf(b)} |")
+    if not rows:
+        return []
+    return ["**medical_abbreviations, en_medical** (`spacy project run evaluate-abbreviations`: `metrics/{split}_no_abbreviations.json`, "
+            "the pipeline without it, against `metrics/{split}.json`, the same pipeline with it):", "",
+            "| split | corpus | label | without P | R | F | with P | R | F |", "|---|---|---|---:|---:|---:|---:|---:|---:|"] + rows + [""]
 
 
 def lexicon_table():
@@ -377,7 +399,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

@@ -14,6 +14,7 @@ from .ml import encoder, memory, spelling
 from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
+from .pipeline import abbreviations
 
 install_extensions()
 
@@ -29,6 +30,9 @@ make_medical_summarizer = Language.factory(
 )
 make_medical_context = Language.factory(
     "medical_context", func=context.make_medical_context, **context.FACTORY_META
+)
+make_medical_abbreviations = Language.factory(
+    "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer

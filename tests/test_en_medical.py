@@ -28,6 +28,15 @@ def test_assertions_on_the_issue_example(nlp):
     assert found.get("breast cancer") == (False, True)
 
 
+def test_abbreviations_after_every_entity_source(nlp):
+    names = nlp.pipe_names
+    assert names.index("symptom_lexicon") < names.index("medical_abbreviations") < names.index("medical_context")
+    doc = nlp("History of congestive heart failure (CHF). CHF stable on furosemide.")
+    assert [(s.text, s.label_) for s in doc.spans["abbreviations"]] == [("CHF", "congestive heart failure")] * 2
+    labels = [(e.text, e.label_) for e in doc.ents if e.text in ("congestive heart failure", "CHF")]
+    assert labels == [("congestive heart failure", "DISEASE"), ("CHF", "DISEASE"), ("CHF", "DISEASE")]
+
+
 def test_lexicon_only_fills_gaps(nlp):
     assert nlp.pipe_names.index("symptom_lexicon") == nlp.pipe_names.index("ner") + 1
     assert nlp.get_pipe("symptom_lexicon").overwrite is False

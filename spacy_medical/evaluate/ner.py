@@ -49,8 +49,8 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     data (Union[str, Path]): The gold DocBin.
     merges (Optional[Dict[str, str]]): Label renames for the merged view, e.g. {"SYMPTOM": "DISEASE"}.
     RETURNS (dict): `scores` (P/R/F overall and per type), `merged` (if merges), docs, words, words/s,
-        and the ner's `spelling_width` and `lexicon_width`, so that a table can say which
-        architecture it reports.
+        the pipeline's components and the ner's `spelling_width` and `lexicon_width`, so that a
+        table can say which architecture it reports.
     """
     if not isinstance(nlp, Language):
         nlp = spacy.load(nlp)
@@ -63,6 +63,7 @@ def evaluate_ner(nlp: Union[str, Path, Language], data: Union[str, Path], *, mer
     result = {
         "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
         "data": Path(data).name,
+        "pipeline": nlp.pipe_names,
         **feature_widths(nlp),
         "docs": len(gold_docs),
         "words": words,

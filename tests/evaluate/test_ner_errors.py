@@ -43,6 +43,7 @@ def test_evaluate_to_file_scores_without_excluded_pipes(tmp_path):
     assert alone["gold"]["scores"]["ents_f"] == 0.0
     assert json.loads((tmp_path / "alone.json").read_text())["gold"]["scores"]["ents_f"] == 0.0
     assert full["gold"]["spelling_width"] == full["gold"]["lexicon_width"] == 0  # no ner at all
+    assert (full["gold"]["pipeline"], alone["gold"]["pipeline"]) == (["entity_ruler"], [])
 
 
 def test_feature_widths_are_read_from_the_ner_config():

@@ -106,7 +106,8 @@ def test_config_names_the_package_not_a_path():
     assert ner_features["transformer"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
     tiny = load_config(CONFIGS / "trf_tiny.cfg")
     assert tiny["components"]["transformer"] == config["components"]["transformer"]
-    assert tiny["nlp"]["pipeline"] == config["nlp"]["pipeline"] == ["medical_sentences", "transformer", "ner"]
+    assert tiny["nlp"]["pipeline"] == config["nlp"]["pipeline"] == ["medical_sentences", "transformer", "ner", "medical_abbreviations"]
+    assert tiny["components"]["medical_abbreviations"] == config["components"]["medical_abbreviations"]
     cpu = load_config(CONFIGS / "cpu.cfg")
     # The same training data as the CNN (cpu.cfg also has a raw-text corpus for `spacy pretrain`).
     assert {k: config["corpora"][k] for k in ("train", "dev")} == {k: cpu["corpora"][k] for k in ("train", "dev")}
@@ -129,7 +130,7 @@ def test_offline_train_save_reload_annotate(trained_dir, no_sockets, clinical_tr
     expected = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(t for t, _ in clinical_train)]
     assert expected[0] == [("chest pain", "SYMPTOM"), ("diabetes", "DISEASE"), ("metformin", "DRUG")]
     loaded = spacy.load(path)  # sockets are still disabled
-    assert loaded.pipe_names == ["medical_sentences", "transformer", "ner"]
+    assert loaded.pipe_names == ["medical_sentences", "transformer", "ner", "medical_abbreviations"]
     assert [[(e.text, e.label_) for e in d.ents] for d in loaded.pipe(t for t, _ in clinical_train)] == expected
     scores = loaded.evaluate([Example.from_dict(loaded.make_doc(t), {"entities": e}) for t, e in clinical_train])
     # 20 steps learn the first sentence fully and most of the second.
@@ -171,7 +172,7 @@ def test_fresh_process_loads_offline_without_importing_the_package(trained_dir, 
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "medical_sentences,transformer,ner True"
+    assert out.stdout.strip().splitlines()[-1] == "medical_sentences,transformer,ner,medical_abbreviations True"
 
 
 @pytest.mark.slow
