@@ -13,6 +13,8 @@ doc:
 The definitions are kept for audit in `doc.spans["abbreviations"]`: one span per occurrence of a
 defined short form, labelled with its long form.
 """
+import bisect
+import itertools
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
@@ -44,8 +46,8 @@ def long_form_start(short_form: str, words: List[str]) -> Optional[int]:
             return None
         s -= 1
         t -= 1
-    start_char = text.rfind(" ", 0, t + 1) + 1
-    return text[:start_char].count(" ")
+    # The word whose text holds character t + 1 (where the match of the first character is).
+    return bisect.bisect_right(list(itertools.accumulate(len(w) + 1 for w in words)), t + 1)
 
 
 def find_definitions(doc: Doc) -> Iterator[Tuple[Span, Span]]:

@@ -38,6 +38,7 @@ def ents(doc):
         ("HTN", "history of hypertension".split(), 2),  # characters inside one word
         ("PE", "concern for a pulmonary embolism".split(), 3),
         ("XYZ", "no such long form".split(), None),
+        ("CHF", ["with", " ", "congestive", "heart", "failure"], 2),  # a whitespace token (double space)
     ],
 )
 def test_long_form_start(short, words, expected):
