@@ -224,9 +224,13 @@ def abbreviations_table():
             if corpus != "maccrobat":  # the corpora's own Disease definition, as in the tables above
                 a, b = (r[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for r in (alone, full))
                 rows.append(f"| {split} | {corpus} | DISEASE, SYMPTOM merged | {prf(a)} | {prf(b)} |")
+    bench = two_arm_table(
+        "**medical_abbreviations, bench-bc5cdr-trf** (`spacy project run evaluate-bench-bc5cdr-trf`: the checkpoint kept, "
+        "without the component and with it; `metrics/bench_bc5cdr_trf_no_abbreviations.json`, `metrics/bench_bc5cdr_trf.json`):",
+        (("without", "bench_bc5cdr_trf_no_abbreviations"), ("with", "bench_bc5cdr_trf")))
     if not rows:
-        return []
-    return ["**medical_abbreviations, en_medical** (`spacy project run evaluate-abbreviations`: `metrics/{split}_no_abbreviations.json`, "
+        return bench
+    return bench + ["**medical_abbreviations, en_medical** (`spacy project run evaluate-abbreviations`: `metrics/{split}_no_abbreviations.json`, "
             "the pipeline without it, against `metrics/{split}.json`, the same pipeline with it):", "",
             "| split | corpus | label | without P | R | F | with P | R | F |", "|---|---|---|---:|---:|---:|---:|---:|---:|"] + rows + [""]
 
