@@ -99,7 +99,7 @@ def _shift(value: Any, offset: int) -> Any:
 
 
 def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
-    """The entities, sections and summary of a doc, with char offsets shifted by `offset`."""
+    """The entities, sections, abbreviations and summary of a doc, with char offsets shifted by `offset`."""
     entities = []
     for ent in doc.ents:
         item: Dict[str, Any] = {
@@ -116,8 +116,15 @@ def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
             {"label": span.label_, "start": span.start_char + offset, "end": span.end_char + offset}
             for span in doc.spans["sections"]
         ]
+    # Each occurrence of a short form the note defines (medical_abbreviations), so that an auditor
+    # sees why "CHF" is a DISEASE.
+    abbreviations = [
+        {"short_form": span.text, "long_form": span.label_, "start": span.start_char + offset, "end": span.end_char + offset}
+        for span in doc.spans.get("abbreviations", [])
+    ]
     summary = doc._.summary if Doc.has_extension("summary") else None
-    return {"entities": entities, "sections": sections, "summary": _shift(summary, offset) if summary else summary}
+    return {"entities": entities, "sections": sections, "abbreviations": abbreviations,
+            "summary": _shift(summary, offset) if summary else summary}
 
 
 def _merge_summaries(summaries: List[Any]) -> Any:
@@ -146,6 +153,7 @@ def make_result(record: NoteRecord, parts: List[Dict[str, Any]], model: Tuple[st
         "flags": flags,
         "entities": [e for part in parts for e in part["entities"]],
         "sections": [s for part in parts for s in part["sections"]],
+        "abbreviations": [a for part in parts for a in part["abbreviations"]],
         "summary": _merge_summaries([part["summary"] for part in parts]),
         "model": model[0],
         "model_version": model[1],

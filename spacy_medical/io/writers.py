@@ -5,7 +5,8 @@ and returns a small JSON-serializable state; `open(state)` with that state trunc
 written after it (a crash between checkpoints), so a resumed job has no gap and no duplicate.
 
 Records are plain dicts (see `spacy_medical.batch.local.doc_to_result`):
-- annotated: row, note_id, status="ok", flags, entities, sections, summary, model, model_version
+- annotated: row, note_id, status="ok", flags, entities, sections, abbreviations, summary, model,
+  model_version
 - failed: row, note_id, status="failed", error
 """
 import csv
@@ -21,7 +22,7 @@ from ..labels import ASSERTIONS
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start", "end", *ASSERTIONS, "section"]
-NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "summary", "model", "model_version"]
+NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "abbreviations", "summary", "model", "model_version"]
 
 
 def detect_output_format(path: Union[str, Path], output_format: str = "auto") -> str:
@@ -132,6 +133,7 @@ def note_row(result: Dict[str, Any]) -> Dict[str, Any]:
         "flags": ";".join(result.get("flags") or []),
         "error": result.get("error"),
         "sections": json.dumps(result.get("sections")) if ok else None,
+        "abbreviations": json.dumps(result.get("abbreviations")) if ok else None,
         "summary": json.dumps(result.get("summary")) if ok and result.get("summary") is not None else None,
         "model": result.get("model"),
         "model_version": result.get("model_version"),

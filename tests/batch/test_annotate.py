@@ -145,6 +145,27 @@ def test_parallel_workers_answer_records_read_before_a_fatal_input_error(tiny_nl
     assert [ents for _, _, ents in seen] == [["asthma"], ["cough"], ["aspirin"], ["pneumonia"], ["diabetes"]]
 
 
+def test_abbreviations_flow_through_to_every_format(tmp_path, tiny_nlp):
+    import csv
+
+    nlp = tiny_nlp()
+    nlp.get_pipe("entity_ruler").add_patterns([{"label": "DISEASE", "pattern": "congestive heart failure"}])
+    nlp.add_pipe("medical_abbreviations")
+    src = tmp_path / "in.csv"
+    src.write_text('note_id,text\nA,"Known congestive heart failure (CHF). CHF stable."\nB,"asthma"\n')
+    assert annotate(src, tmp_path / "o.jsonl", model=nlp, progress=False).exit_code == 0
+    first, second = read_jsonl(tmp_path / "o.jsonl")
+    chf = [{"short_form": "CHF", "long_form": "congestive heart failure", "start": s, "end": s + 3} for s in (32, 38)]
+    assert first["abbreviations"] == chf and second["abbreviations"] == []
+    assert [(e["text"], e["label"], e["start"]) for e in first["entities"]][1:] == [("CHF", "DISEASE", 32), ("CHF", "DISEASE", 38)]
+    assert annotate(src, tmp_path / "o.csv", model=nlp, progress=False).exit_code == 0
+    with open(tmp_path / "o.notes.csv", newline="") as f:
+        assert [json.loads(row["abbreviations"]) for row in csv.DictReader(f)] == [chf, []]
+    assert annotate(src, tmp_path / "o.parquet", model=nlp, progress=False).exit_code == 0
+    notes = pq.read_table(tmp_path / "o.parquet" / "notes").to_pylist()
+    assert [json.loads(row["abbreviations"]) for row in notes] == [chf, []]
+
+
 @Language.component("test_context", assigns=["span._.negated", "span._.section", "doc._.summary"])
 def _context(doc):
     for ent in doc.ents:
