@@ -10,6 +10,10 @@ Label definitions differ between corpora, so each conversion makes three decisio
 - `symptom_mentions`: BC5CDR and NCBI annotate symptoms such as "hypotension" or "seizures" as
   Disease, MACCROBAT calls them Sign_symptom. "relabel" turns gold Disease mentions whose
   surface is a Symptom Ontology term into SYMPTOM; "missing" marks them missing; "keep" leaves them.
+  "relabel-concept" relabels by the finding a mention names rather than its exact surface: a
+  plural of a term counts as the term ("seizures" as "seizure"), and in BC5CDR a short form
+  ("ICH") takes the label of its MeSH concept's full-form mentions in the same document
+  ("intracerebral hemorrhage"), as `medical_abbreviations` does at prediction time.
   The ontology also lists "heart failure", "hepatitis", "arrhythmia", which MACCROBAT, the corpus
   that defines SYMPTOM here, annotates as Disease_disorder; such terms stay DISEASE
   (`maccrobat_says_disease`), so the corpora do not contradict each other.
@@ -34,10 +38,10 @@ from .iob import read_iob
 from .lexicons import drug_terms, normalize_term, symptom_terms
 from .maccrobat import LABEL_MAP as MACCROBAT_LABELS
 from .maccrobat import read_maccrobat
-from .pubtator import read_pubtator
+from .pubtator import PubtatorMention, read_pubtator
 
 CHEMICAL_CHOICES = ("drugbank", "all", "missing")
-SYMPTOM_CHOICES = ("relabel", "missing", "keep")
+SYMPTOM_CHOICES = ("relabel", "relabel-concept", "missing", "keep")
 SPLITS = ("train", "dev", "test")
 _LABEL_PRIORITY = {DISEASE: 0, SYMPTOM: 1, DRUG: 2}
 BC5CDR_FILES = {"train": "CDR_TrainingSet.PubTator.txt", "dev": "CDR_DevelopmentSet.PubTator.txt", "test": "CDR_TestSet.PubTator.txt"}
@@ -126,7 +130,7 @@ def _finish(doc: Doc, spans: List[Span], missing: List[Tuple[int, int]], report:
 class CorpusConverter:
     """Builds Docs for every corpus with one tokenizer and one set of labelling decisions."""
 
-    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True, lang: str = "en"):
+    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel-concept", mask_unannotated: bool = True, lang: str = "en"):
         if chemicals not in CHEMICAL_CHOICES:
             raise ValueError(f"chemicals must be one of {CHEMICAL_CHOICES}")
         if symptom_mentions not in SYMPTOM_CHOICES:
@@ -221,14 +225,14 @@ class CorpusConverter:
         for source in read_pubtator(path):
             doc = self.nlp.make_doc(source.text)
             doc.user_data["doc_id"] = source.doc_id
+            if benchmark:
+                labels = [m.type.upper() for m in source.mentions]
+            else:
+                labels = [self._chemical_label(m.surface, key) if m.type == "Chemical" else self._disease_label(m.surface, key) for m in source.mentions]
+                if self.symptom_mentions == "relabel-concept":
+                    labels = self._short_forms_follow_concept(source.mentions, labels, key)
             spans, missing = [], []
-            for start, end, kind, surface, _ in source.mentions:
-                if benchmark:
-                    label = kind.upper()
-                elif kind == "Chemical":
-                    label = self._chemical_label(surface, key)
-                else:
-                    label = self._disease_label(surface, key)
+            for (start, end, *_), label in zip(source.mentions, labels):
                 span = _char_span(doc, start, end, label or "MISSING", self.report, key)
                 if span is None:
                     continue
@@ -270,16 +274,34 @@ class CorpusConverter:
 
     def _disease_label(self, surface: str, key: str) -> Optional[str]:
         term = normalize_term(surface)
+        plural = self.symptom_mentions == "relabel-concept" and term not in self.symptoms and term.endswith("s") and term[:-1] in self.symptoms
+        if plural:
+            term = term[:-1]
         if self.symptom_mentions == "keep" or term not in self.symptoms:
             return DISEASE
         if self.maccrobat_says_disease(term):
             self.report.relabelled[key]["disease kept (Symptom Ontology term, MACCROBAT: Disease_disorder)"] += 1
             return DISEASE
-        if self.symptom_mentions == "relabel":
-            self.report.relabelled[key]["disease -> SYMPTOM (Symptom Ontology term)"] += 1
+        if self.symptom_mentions != "missing":
+            self.report.relabelled[key][f"disease -> SYMPTOM ({'plural of a ' if plural else ''}Symptom Ontology term)"] += 1
             return SYMPTOM
         self.report.relabelled[key]["disease -> missing (Symptom Ontology term)"] += 1
         return None
+
+    def _short_forms_follow_concept(self, mentions: Sequence[PubtatorMention], labels: List[Optional[str]], key: str) -> List[Optional[str]]:
+        """Give each Disease short form the label its concept's full-form mentions in the document agree on."""
+        full_form_labels = defaultdict(set)
+        for mention, label in zip(mentions, labels):
+            if mention.type == "Disease" and mention.concept not in ("", "-1") and not _is_short_form(mention.surface):
+                full_form_labels[mention.concept].add(label)
+        out = []
+        for mention, label in zip(mentions, labels):
+            agreed = full_form_labels.get(mention.concept, set()) if mention.type == "Disease" and _is_short_form(mention.surface) else set()
+            if len(agreed) == 1 and label not in agreed:
+                label = next(iter(agreed))
+                self.report.relabelled[key][f"disease short form -> {label} (its concept's full form in the document)"] += 1
+            out.append(label)
+        return out
 
     def _unannotated(self, doc: Doc, spans: List[Span], labels: Set[str], key: str) -> List[Tuple[int, int]]:
         """Token ranges of lexicon matches for labels the corpus does not annotate."""
@@ -292,6 +314,11 @@ class CorpusConverter:
                 out.append((start, end))
                 self.report.missing_tokens[key][f"unannotated {label} lexicon match"] += end - start
         return out
+
+
+def _is_short_form(surface: str) -> bool:
+    """Abbreviation-shaped: one word of at most 10 characters with two capitals ("ICH", "LIDs")."""
+    return len(surface) <= 10 and not any(c.isspace() for c in surface) and sum(c.isupper() for c in surface) >= 2
 
 
 def _iob_spans(tags: Sequence[str]) -> Iterator[Tuple[int, int]]:

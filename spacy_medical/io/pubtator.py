@@ -1,19 +1,27 @@
 """Reader for PubTator files (BC5CDR): title, abstract and mention lines per document."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, NamedTuple
 
 from ..errors import Errors
 
 PUBTATOR_TYPES = ("Chemical", "Disease")
 
 
+class PubtatorMention(NamedTuple):
+    start: int
+    end: int
+    type: str
+    surface: str
+    concept: str  # MeSH id(s) as written ("D012640", "D001|D002"; "-1" or "" when none)
+    line: int
+
+
 @dataclass
 class PubtatorDocument:
     doc_id: str
     text: str  # title + " " + abstract, the text the offsets refer to
-    # (start, end, type, surface, line number)
-    mentions: List[Tuple[int, int, str, str, int]] = field(default_factory=list)
+    mentions: List[PubtatorMention] = field(default_factory=list)
 
 
 def read_pubtator(path: Path) -> Iterator[PubtatorDocument]:
@@ -60,6 +68,7 @@ def read_pubtator(path: Path) -> Iterator[PubtatorDocument]:
                 raise ValueError(Errors.E004.format(path=path, line=line_no, start=start, end=end, length=len(doc.text)))
             if doc.text[start:end] != parts[3]:
                 raise ValueError(Errors.E002.format(path=path, line=line_no, reason="offsets do not reproduce the mention's surface"))
-            doc.mentions.append((start, end, parts[4], parts[3], line_no))
+            concept = parts[5] if len(parts) > 5 else ""
+            doc.mentions.append(PubtatorMention(start, end, parts[4], parts[3], concept, line_no))
     if doc is not None:
         yield doc

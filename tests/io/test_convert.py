@@ -68,6 +68,43 @@ def test_symptom_relabel_follows_maccrobat_where_it_labels_the_term(fake_corpora
     }
 
 
+CONCEPT_TEXT = "Hypotension (HT) and fevers; HT resolved. Nephropathy (NP) improved. Headache or migraine disorder (MD) persisted."
+CONCEPT_MENTIONS = [("Hypotension", "D007022"), ("HT", "D007022"), ("fevers", "D005334"), ("HT", "D007022"), ("Nephropathy", "D007674"), ("NP", "D007674"), ("Headache", "D1"), ("migraine disorder", "D1"), ("MD", "D1")]
+
+
+@pytest.mark.parametrize(
+    "symptom_mentions,expected_labels,expected_relabelled",
+    [
+        # By surface: the short form "HT" and the plural "fevers" are no ontology terms.
+        ("relabel", ["SYMPTOM", "DISEASE", "DISEASE", "DISEASE", "DISEASE", "DISEASE", "SYMPTOM", "DISEASE", "DISEASE"], {"disease -> SYMPTOM (Symptom Ontology term)": 2}),
+        # By concept: "HT" follows "Hypotension", "fevers" is "fever"; "MD" keeps its label
+        # because its concept's full forms disagree (Headache SYMPTOM, migraine disorder DISEASE).
+        (
+            "relabel-concept",
+            ["SYMPTOM", "SYMPTOM", "SYMPTOM", "SYMPTOM", "DISEASE", "DISEASE", "SYMPTOM", "DISEASE", "DISEASE"],
+            {
+                "disease -> SYMPTOM (Symptom Ontology term)": 2,
+                "disease -> SYMPTOM (plural of a Symptom Ontology term)": 1,
+                "disease short form -> SYMPTOM (its concept's full form in the document)": 2,
+            },
+        ),
+    ],
+)
+def test_symptom_relabel_by_surface_or_by_concept(fake_corpora, symptom_mentions, expected_labels, expected_relabelled):
+    lines, start = [f"3001|t|{CONCEPT_TEXT}", "3001|a|"], 0
+    for surface, concept in CONCEPT_MENTIONS:
+        start = CONCEPT_TEXT.index(surface, start)
+        lines.append(f"3001\t{start}\t{start + len(surface)}\t{surface}\tDisease\t{concept}")
+        start += len(surface)
+    path = fake_corpora / "bc5cdr/pubtator/CDR_TestSet.PubTator.txt"
+    path.write_text("\n".join(lines) + "\n\n")
+    assert [m.concept for m in next(read_pubtator(path)).mentions] == [c for _, c in CONCEPT_MENTIONS]
+    converter = CorpusConverter(fake_corpora, symptom_mentions=symptom_mentions)
+    doc = next(converter.bc5cdr("test"))
+    assert ents(doc) == list(zip([s for s, _ in CONCEPT_MENTIONS], expected_labels))
+    assert converter.report.to_dict()["bc5cdr/test"]["relabelled"] == expected_relabelled
+
+
 @pytest.mark.parametrize(
     "chemicals,symptom_mentions,expected,expected_missing",
     [
