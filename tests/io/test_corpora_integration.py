@@ -43,3 +43,15 @@ def test_bc5cdr_test_mentions_all_accounted_for():
     dropped = sum(n for reason, n in report["skipped_spans"].items() if "(kept)" not in reason)
     # 5,385 Chemical + 4,424 Disease mentions in the official test split (PROVENANCE.md)
     assert entities + chemicals_missing + dropped == 5385 + 4424
+
+
+def test_bc5cdr_findings_labelled_by_concept_not_surface():
+    # By exact surface, the test split had "seizure" SYMPTOM but "seizures" DISEASE, and "ICH"
+    # DISEASE after "intracerebral hemorrhage (ICH)" SYMPTOM.
+    labels = {}
+    for doc in CorpusConverter(CORPORA).bc5cdr("test"):
+        for ent in doc.ents:
+            labels.setdefault(ent.text.lower(), set()).add(ent.label_)
+            if ent.text == "ICH":
+                assert ent.label_ == "SYMPTOM", doc.user_data["doc_id"]
+    assert labels["seizure"] == labels["seizures"] == labels["convulsions"] == {"SYMPTOM"}
