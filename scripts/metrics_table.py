@@ -210,6 +210,35 @@ def dictionary_tables():
         intro.format(corpus=corpus, baseline=baseline, a=a, b=b), (("spelling", a), ("+ dictionaries", b)))]
 
 
+LABEL_RULE_SEEDS = (0, 1, 2)
+
+
+def label_rule_table():
+    runs = {rule: [load(f"ablation_labels_{rule}_seed{seed}") for seed in LABEL_RULE_SEEDS] for rule in ("surface", "concept")}
+    if not all(all(reports) for reports in runs.values()):
+        return []
+    labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG", "merged"], "ncbi": ["DISEASE", "merged"]}
+
+    def f_scores(reports, corpus, label):
+        values = []
+        for report in reports:
+            scores = report[corpus]["merged"]["scores"] if label == "merged" else report[corpus]["scores"]
+            per_type = scores["ents_per_type"].get("DISEASE" if label == "merged" else label)
+            values.append(100 * per_type["f"] if per_type else 0.0)
+        return " / ".join(f"{v:.1f}" for v in values) + f" | {sum(values) / len(values):.1f}"
+
+    out = ["**Labelling findings by surface or by concept** (`spacy project run ablation-labels`: en_medical_sm's NER, "
+           "2,000 steps, seeds 0, 1 and 2, trained on `--symptom-mentions relabel` (en_medical's) and on `relabel-concept`, "
+           "each scored on the dev split converted with its own rule; `metrics/ablation_labels_{surface,concept}_seed*.json`). "
+           "The merged row (SYMPTOM merged into DISEASE) scores both against the same gold spans, BC5CDR's own Disease:", "",
+           "| corpus | label | surface F per seed | mean | concept F per seed | mean |", "|---|---|---|---:|---|---:|"]
+    for corpus, names in labels.items():
+        for label in names:
+            name = "DISEASE, SYMPTOM merged" if label == "merged" else label
+            out.append(f"| {corpus} | {name} | {f_scores(runs['surface'], corpus, label)} | {f_scores(runs['concept'], corpus, label)} |")
+    return out + [""]
+
+
 def abbreviations_table():
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE"]}
     rows = []
@@ -403,7 +432,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")

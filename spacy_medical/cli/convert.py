@@ -15,7 +15,7 @@ def convert_cli(
     corpus: List[str] = typer.Option(list(CORPORA), "--corpus", "-c", help="Corpora to convert (repeatable)"),
     benchmark: Optional[str] = typer.Option(None, "--benchmark", help="Convert this benchmark (bc5cdr, ncbi) with its own labels instead"),
     chemicals: str = typer.Option("drugbank", help=f"BC5CDR chemicals as DRUG: {', '.join(CHEMICAL_CHOICES)}"),
-    symptom_mentions: str = typer.Option("relabel-concept", help=f"Disease mentions that are Symptom Ontology terms: {', '.join(SYMPTOM_CHOICES)}"),
+    symptom_mentions: str = typer.Option("relabel", help=f"Disease mentions that are Symptom Ontology terms: {', '.join(SYMPTOM_CHOICES)}"),
     mask_unannotated: bool = typer.Option(True, help="Mark lexicon matches of labels a corpus does not annotate as missing"),
     limit: Optional[int] = typer.Option(None, help="At most this many documents per file"),
     corpora_dir: Optional[Path] = typer.Option(None, envvar="SPACY_MEDICAL_CORPORA", help="Folder of the corpora"),

@@ -130,7 +130,7 @@ def _finish(doc: Doc, spans: List[Span], missing: List[Tuple[int, int]], report:
 class CorpusConverter:
     """Builds Docs for every corpus with one tokenizer and one set of labelling decisions."""
 
-    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel-concept", mask_unannotated: bool = True, lang: str = "en"):
+    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True, lang: str = "en"):
         if chemicals not in CHEMICAL_CHOICES:
             raise ValueError(f"chemicals must be one of {CHEMICAL_CHOICES}")
         if symptom_mentions not in SYMPTOM_CHOICES:

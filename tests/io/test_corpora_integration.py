@@ -49,7 +49,7 @@ def test_bc5cdr_findings_labelled_by_concept_not_surface():
     # By exact surface, the test split had "seizure" SYMPTOM but "seizures" DISEASE, and "ICH"
     # DISEASE after "intracerebral hemorrhage (ICH)" SYMPTOM.
     labels = {}
-    for doc in CorpusConverter(CORPORA).bc5cdr("test"):
+    for doc in CorpusConverter(CORPORA, symptom_mentions="relabel-concept").bc5cdr("test"):
         for ent in doc.ents:
             labels.setdefault(ent.text.lower(), set()).add(ent.label_)
             if ent.text == "ICH":
