@@ -210,12 +210,13 @@ def dictionary_tables():
         intro.format(corpus=corpus, baseline=baseline, a=a, b=b), (("spelling", a), ("+ dictionaries", b)))]
 
 
-LABEL_RULE_SEEDS = (0, 1, 2)
+ABLATION_SEEDS = (0, 1, 2)
 
 
-def label_rule_table():
-    runs = {rule: [load(f"ablation_labels_{rule}_seed{seed}") for seed in LABEL_RULE_SEEDS] for rule in ("surface", "concept")}
-    if not all(all(reports) for reports in runs.values()):
+def seeds_table(intro, arms):
+    """Dev F per seed and its mean for two arms of short trainings; arms: ((name, metrics file stem with {seed}), ...)."""
+    runs = [(name, [load(stem.format(seed=seed)) for seed in ABLATION_SEEDS]) for name, stem in arms]
+    if not all(all(reports) for _, reports in runs):
         return []
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG", "merged"], "ncbi": ["DISEASE", "merged"]}
 
@@ -227,16 +228,31 @@ def label_rule_table():
             values.append(100 * per_type["f"] if per_type else 0.0)
         return " / ".join(f"{v:.1f}" for v in values) + f" | {sum(values) / len(values):.1f}"
 
-    out = ["**Labelling findings by surface or by concept** (`spacy project run ablation-labels`: en_medical_sm's NER, "
-           "2,000 steps, seeds 0, 1 and 2, trained on `--symptom-mentions relabel` (en_medical's) and on `relabel-concept`, "
-           "each scored on the dev split converted with its own rule; `metrics/ablation_labels_{surface,concept}_seed*.json`). "
-           "The merged row (SYMPTOM merged into DISEASE) scores both against the same gold spans, BC5CDR's own Disease:", "",
-           "| corpus | label | surface F per seed | mean | concept F per seed | mean |", "|---|---|---|---:|---|---:|"]
+    (name_a, a), (name_b, b) = runs
+    out = [intro, "", f"| corpus | label | {name_a} F per seed | mean | {name_b} F per seed | mean |", "|---|---|---|---:|---|---:|"]
     for corpus, names in labels.items():
         for label in names:
             name = "DISEASE, SYMPTOM merged" if label == "merged" else label
-            out.append(f"| {corpus} | {name} | {f_scores(runs['surface'], corpus, label)} | {f_scores(runs['concept'], corpus, label)} |")
+            out.append(f"| {corpus} | {name} | {f_scores(a, corpus, label)} | {f_scores(b, corpus, label)} |")
     return out + [""]
+
+
+def label_rule_table():
+    return seeds_table(
+        "**Labelling findings by surface or by concept** (`spacy project run ablation-labels`: en_medical_sm's NER, "
+        "2,000 steps, seeds 0, 1 and 2, trained on `--symptom-mentions relabel` (en_medical's) and on `relabel-concept`, "
+        "each scored on the dev split converted with its own rule; `metrics/ablation_labels_{surface,concept}_seed*.json`). "
+        "The merged row (SYMPTOM merged into DISEASE) scores both against the same gold spans, BC5CDR's own Disease:",
+        (("surface", "ablation_labels_surface_seed{seed}"), ("concept", "ablation_labels_concept_seed{seed}")))
+
+
+def maccrobat_weight_table():
+    return seeds_table(
+        "**MACCROBAT's weight in the training mix** (`spacy project run ablation-maccrobat-weight`: en_medical_sm's NER, "
+        "2,000 steps, seeds 0, 1 and 2, MACCROBAT repeated 3 times per epoch (`vars.maccrobat_weight`, both shipped "
+        "configs; the surface arm of ablation-labels) against once; dev splits; "
+        "`metrics/ablation_labels_surface_seed*.json`, `metrics/ablation_maccrobat_weight1_seed*.json`):",
+        (("weight 3", "ablation_labels_surface_seed{seed}"), ("weight 1", "ablation_maccrobat_weight1_seed{seed}")))
 
 
 def abbreviations_table():
@@ -432,7 +448,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
