@@ -205,7 +205,8 @@ def dictionary_tables():
              "the same run with the ner's spelling encoder also reading each token's Disease Ontology, Symptom Ontology and DrugBank "
              "match tag (`vars.lexicon_width`); best dev checkpoint of each; `metrics/{a}.json`, `metrics/{b}.json`):")
     arms = (("BC5CDR", "the spelling arm of ablation-spelling", "ablation_spelling", "ablation_lexicon_bc5cdr"),
-            ("NCBI-disease", "bench-ncbi-trf", "bench_ncbi_trf", "ablation_lexicon_ncbi"))
+            ("NCBI-disease", "bench-ncbi-trf's checkpoint scored without medical_abbreviations (the dictionary arm predates it)",
+             "bench_ncbi_trf_no_abbreviations", "ablation_lexicon_ncbi"))
     return [line for corpus, baseline, a, b in arms for line in two_arm_table(
         intro.format(corpus=corpus, baseline=baseline, a=a, b=b), (("spelling", a), ("+ dictionaries", b)))]
 
@@ -269,10 +270,10 @@ def abbreviations_table():
             if corpus != "maccrobat":  # the corpora's own Disease definition, as in the tables above
                 a, b = (r[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for r in (alone, full))
                 rows.append(f"| {split} | {corpus} | DISEASE, SYMPTOM merged | {prf(a)} | {prf(b)} |")
-    bench = two_arm_table(
-        "**medical_abbreviations, bench-bc5cdr-trf** (`spacy project run evaluate-bench-bc5cdr-trf`: the checkpoint kept, "
-        "without the component and with it; `metrics/bench_bc5cdr_trf_no_abbreviations.json`, `metrics/bench_bc5cdr_trf.json`):",
-        (("without", "bench_bc5cdr_trf_no_abbreviations"), ("with", "bench_bc5cdr_trf")))
+    bench = [line for name in ("bc5cdr", "ncbi") for line in two_arm_table(
+        f"**medical_abbreviations, bench-{name}-trf** (`spacy project run evaluate-bench-{name}-trf`: the checkpoint kept, "
+        f"without the component and with it; `metrics/bench_{name}_trf_no_abbreviations.json`, `metrics/bench_{name}_trf.json`):",
+        (("without", f"bench_{name}_trf_no_abbreviations"), ("with", f"bench_{name}_trf")))]
     if not rows:
         return bench
     return bench + ["**medical_abbreviations, en_medical** (`spacy project run evaluate-abbreviations`: `metrics/{split}_no_abbreviations.json`, "
