@@ -58,6 +58,12 @@ class Errors:
     E407 = "{path}, line {line}: expected a JSON object with a string 'text' (raw text for pretraining)."
     E408 = "The raw text gives {windows} windows of {length} wordpieces, not more than the {heldout} held out to measure the loss: give more text."
     E409 = "Domain adapter not found at {path}. Run `spacy project run pretrain-trf` (relative paths count from the working directory)."
+    # E450-E469: resumable training (spacy_medical.train_resumable)
+    E450 = "The training corpus gives no examples; check paths.train."
+    E451 = "max_epochs < 0 (a corpus streamed, not read once) cannot be checkpointed; train this config with `spacy train`."
+    E452 = "spacy-medical train runs accumulate_gradient = 1 without frozen or annotating components; train this config with `spacy train`."
+    E453 = "{path}: checkpoint format {found}, this version reads {expected}; run again without --resume to start over."
+    E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
 
 
 class Warnings:

@@ -13,6 +13,7 @@ from . import convert  # noqa: E402,F401
 from . import evaluate  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
 from . import summarize  # noqa: E402,F401
+from . import train  # noqa: E402,F401
 
 
 def main() -> None:
