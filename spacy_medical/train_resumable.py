@@ -139,6 +139,9 @@ def train(
     config = nlp.config.interpolate()
     fingerprint = run_fingerprint(config)
     checkpoint = output_path / DIR_CHECKPOINT
+    previous = checkpoint.with_name(checkpoint.name + ".old")
+    if resume and not checkpoint.exists() and (previous / STATE_FILE).exists():
+        previous.rename(checkpoint)  # stopped between the two renames of write_state
     saved = None
     if resume and (checkpoint / STATE_FILE).exists():
         saved = read_state(checkpoint)

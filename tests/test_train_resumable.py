@@ -80,6 +80,18 @@ def test_same_weights_as_spacy_train(tmp_path, corpus):
     assert (tmp_path / "ours" / DIR_CHECKPOINT / "state.pkl").is_file()
 
 
+def test_stop_while_the_checkpoint_is_replaced_loses_nothing(tmp_path, corpus):
+    config = CONFIGS / "tiny.cfg"
+    quiet(config_path=config, output_path=tmp_path / "straight", overrides=overrides(corpus))
+    quiet(config_path=config, output_path=tmp_path / "run", overrides=overrides(corpus, **{"training.max_steps": 6}))
+    # write_state renames the old checkpoint aside before moving the new one in.
+    (tmp_path / "run" / DIR_CHECKPOINT).rename(tmp_path / "run" / f"{DIR_CHECKPOINT}.old")
+    log = io.StringIO()
+    train(config, tmp_path / "run", overrides=overrides(corpus), resume=True, stdout=log)
+    assert "Continuing from step 6" in said(log)
+    assert weights(tmp_path / "run" / "model-last") == weights(tmp_path / "straight" / "model-last")
+
+
 def test_checkpoint_of_another_config_starts_over(tmp_path, corpus):
     config = CONFIGS / "tiny.cfg"
     quiet(config_path=config, output_path=tmp_path / "run", overrides=overrides(corpus, **{"training.max_steps": 6}))
