@@ -31,7 +31,6 @@ from timeit import default_timer as timer
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy
-import srsly
 from spacy import util
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
@@ -176,9 +175,12 @@ def train(
             shutil.rmtree(checkpoint)
         output_path.mkdir(parents=True, exist_ok=True)
 
-    def save(is_best: bool) -> None:
+    def save_last() -> None:
         with nlp.use_params(optimizer.averages):
             before_to_disk(nlp).to_disk(output_path / DIR_MODEL_LAST)
+
+    def save(is_best: bool) -> None:
+        save_last()
         if is_best:
             if (output_path / DIR_MODEL_BEST).exists():
                 shutil.rmtree(output_path / DIR_MODEL_BEST)
@@ -197,9 +199,7 @@ def train(
             log_step(info if is_best is not None else None)
     finally:
         finalize_logger()
-        # As spacy train does, also when stopped by an error; checkpoint/ keeps the last evaluation.
-        with nlp.use_params(optimizer.averages):
-            before_to_disk(nlp).to_disk(output_path / DIR_MODEL_LAST)
+        save_last()  # as spacy train does, also after an error; checkpoint/ keeps the last evaluation
     stdout.write(msg.good("Saved pipeline to output directory", output_path / DIR_MODEL_LAST) + "\n")
     return output_path / DIR_MODEL_LAST
 
@@ -355,7 +355,6 @@ def write_state(nlp: Language, optimizer: Optimizer, stream: TrainingStream, pro
     tmp.mkdir(parents=True)
     with (tmp / STATE_FILE).open("wb") as file:
         pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
-    srsly.write_json(tmp / "progress.json", {"step": progress["step"], "results": progress["results"]})
     old = checkpoint.with_name(checkpoint.name + ".old")
     if checkpoint.exists():
         checkpoint.rename(old)
