@@ -17,14 +17,18 @@ def convert_cli(
     chemicals: str = typer.Option("drugbank", help=f"BC5CDR chemicals as DRUG: {', '.join(CHEMICAL_CHOICES)}"),
     symptom_mentions: str = typer.Option("relabel", help=f"Disease mentions that are Symptom Ontology terms: {', '.join(SYMPTOM_CHOICES)}"),
     mask_unannotated: bool = typer.Option(True, help="Mark lexicon matches of labels a corpus does not annotate as missing"),
+    ncbi_sentences_per_doc: int = typer.Option(1, min=1, help="NCBI-disease sentences per Doc (its IOB release has no abstract boundaries; an abstract has about 10)"),
     limit: Optional[int] = typer.Option(None, help="At most this many documents per file"),
     corpora_dir: Optional[Path] = typer.Option(None, envvar="SPACY_MEDICAL_CORPORA", help="Folder of the corpora"),
 ) -> None:
     """Convert the public corpora to spaCy training data, with a report of every skipped span."""
+    # Only a non-default grouping is passed, so that the reports of ungrouped conversions stay as they were.
+    grouping = {"ncbi_sentences_per_doc": ncbi_sentences_per_doc} if ncbi_sentences_per_doc != 1 else {}
     if benchmark:
-        report = convert_benchmark(output_dir, benchmark, limit=limit, root=corpora_dir)
+        report = convert_benchmark(output_dir, benchmark, limit=limit, root=corpora_dir, **grouping)
     else:
-        report = convert_corpora(output_dir, corpus, limit=limit, root=corpora_dir, chemicals=chemicals, symptom_mentions=symptom_mentions, mask_unannotated=mask_unannotated)
+        report = convert_corpora(output_dir, corpus, limit=limit, root=corpora_dir, chemicals=chemicals, symptom_mentions=symptom_mentions,
+                                 mask_unannotated=mask_unannotated, **grouping)
     for key, counts in report["corpora"].items():
         skipped = sum(counts["skipped_spans"].values())
         msg.info(f"{key}: {counts['docs']} docs, entities {counts['entities']}, skipped/adjusted spans {skipped}")

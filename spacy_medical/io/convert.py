@@ -30,6 +30,7 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, DocBin, Span
+from spacy.util import minibatch
 
 from ..errors import Errors
 from ..labels import DISEASE, DRUG, SYMPTOM
@@ -130,7 +131,8 @@ def _finish(doc: Doc, spans: List[Span], missing: List[Tuple[int, int]], report:
 class CorpusConverter:
     """Builds Docs for every corpus with one tokenizer and one set of labelling decisions."""
 
-    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True, lang: str = "en"):
+    def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True,
+                 ncbi_sentences_per_doc: int = 1, lang: str = "en"):
         if chemicals not in CHEMICAL_CHOICES:
             raise ValueError(f"chemicals must be one of {CHEMICAL_CHOICES}")
         if symptom_mentions not in SYMPTOM_CHOICES:
@@ -139,6 +141,9 @@ class CorpusConverter:
         self.chemicals = chemicals
         self.symptom_mentions = symptom_mentions
         self.mask_unannotated = mask_unannotated
+        if ncbi_sentences_per_doc < 1:
+            raise ValueError(f"ncbi_sentences_per_doc must be at least 1, not {ncbi_sentences_per_doc}")
+        self.ncbi_sentences_per_doc = ncbi_sentences_per_doc
         self.nlp = spacy.blank(lang)
         self.report = ConversionReport()
         self._masker = None
@@ -246,13 +251,22 @@ class CorpusConverter:
 
     # --- NCBI-disease ----------------------------------------------------------------------
     def ncbi(self, split: str, benchmark: bool = False) -> Iterator[Doc]:
+        """NCBI-disease docs of `ncbi_sentences_per_doc` consecutive sentences each. The IOB release
+        lost the abstract boundaries; grouping sentences gives the encoder and medical_abbreviations
+        the neighbouring sentences of (mostly) the same abstract, as BC5CDR's abstracts do."""
         key = f"ncbi{'-bench' if benchmark else ''}/{split}"
         path = self.root / "ncbi_disease" / "iob" / IOB_FILES[split]
-        for line_no, words, tags in read_iob(path, {"Disease"}):
-            doc = Doc(self.nlp.vocab, words=words)
-            doc.user_data["doc_id"] = f"{path.name}:{line_no}"
+        for group in minibatch(read_iob(path, {"Disease"}), self.ncbi_sentences_per_doc):
+            words, sent_starts, iob_spans = [], [], []
+            for _, sentence_words, sentence_tags in group:
+                iob_spans.extend((len(words) + start, len(words) + end) for start, end in _iob_spans(sentence_tags))
+                sent_starts.extend([True] + [False] * (len(sentence_words) - 1))
+                words.extend(sentence_words)
+            # One-sentence docs keep no boundary, as before grouping existed (same DocBin bytes).
+            doc = Doc(self.nlp.vocab, words=words, sent_starts=sent_starts if len(group) > 1 else None)
+            doc.user_data["doc_id"] = f"{path.name}:{group[0][0]}"
             spans, missing = [], []
-            for start, end in _iob_spans(tags):
+            for start, end in iob_spans:
                 span = doc[start:end]
                 label = DISEASE if benchmark else self._disease_label(span.text, key)
                 if label is None:
@@ -354,7 +368,7 @@ def convert_corpora(output_dir: Path, corpora: Sequence[str] = CORPORA, *, limit
     corpora (Sequence[str]): Which corpora.
     limit (Optional[int]): At most this many documents per file (for smoke tests).
     root (Path): Corpora folder (default: `corpora_dir()`).
-    **options: `chemicals`, `symptom_mentions`, `mask_unannotated` of CorpusConverter.
+    **options: `chemicals`, `symptom_mentions`, `mask_unannotated`, `ncbi_sentences_per_doc` of CorpusConverter.
     RETURNS (dict): The conversion report, also written to `{output_dir}/conversion_report.json`.
     """
     converter = CorpusConverter(root, **options)
@@ -367,14 +381,17 @@ def convert_corpora(output_dir: Path, corpora: Sequence[str] = CORPORA, *, limit
     return _write_report(converter, output_dir, options)
 
 
-def convert_benchmark(output_dir: Path, name: str, *, limit: Optional[int] = None, root: Path = None) -> dict:
-    """Convert a benchmark with its own label set and standard splits to `{output_dir}/{split}.spacy`."""
+def convert_benchmark(output_dir: Path, name: str, *, limit: Optional[int] = None, root: Path = None, **options) -> dict:
+    """Convert a benchmark with its own label set and standard splits to `{output_dir}/{split}.spacy`.
+
+    **options: `ncbi_sentences_per_doc` of CorpusConverter (the labelling options do not apply).
+    """
     if name not in BENCHMARKS:
         raise ValueError(Errors.E006.format(name=name, names=", ".join(BENCHMARKS)))
-    converter = CorpusConverter(root)
+    converter = CorpusConverter(root, **options)
     for split in SPLITS:
         write_docbin(_take(getattr(converter, name)(split, benchmark=True), limit), Path(output_dir) / f"{split}.spacy")
-    return _write_report(converter, output_dir, {"benchmark": name})
+    return _write_report(converter, output_dir, {"benchmark": name, **options})
 
 
 def _take(docs: Iterator[Doc], limit: Optional[int]) -> Iterator[Doc]:

@@ -131,6 +131,22 @@ def test_ncbi_marks_unannotated_labels_missing(fake_corpora, mask, expected_miss
     assert missing(doc) == expected_missing
 
 
+def test_ncbi_groups_consecutive_sentences_into_one_doc(fake_corpora):
+    # An I- opening the second sentence starts a new entity, never continues the first one's.
+    (fake_corpora / "ncbi_disease" / "iob" / "train.tsv").write_text(
+        "Familial\tB-Disease\ncancer\tI-Disease\n\nnephropathy\tI-Disease\nfollows\tO\n\nNo\tO\nfever\tO\n\n", encoding="utf8")
+    grouped = list(CorpusConverter(fake_corpora, ncbi_sentences_per_doc=2).ncbi("train", benchmark=True))
+    assert [d.user_data["doc_id"] for d in grouped] == ["train.tsv:1", "train.tsv:7"]
+    assert ents(grouped[0]) == [("Familial cancer", "DISEASE"), ("nephropathy", "DISEASE")]
+    assert [s.text for s in grouped[0].sents] == ["Familial cancer", "nephropathy follows"]
+    assert [t.text for t in grouped[1]] == ["No", "fever"]
+    ungrouped = list(CorpusConverter(fake_corpora).ncbi("train", benchmark=True))
+    assert [d.user_data["doc_id"] for d in ungrouped] == ["train.tsv:1", "train.tsv:4", "train.tsv:7"]
+    assert not ungrouped[0].has_annotation("SENT_START")
+    with pytest.raises(ValueError, match="ncbi_sentences_per_doc"):
+        CorpusConverter(fake_corpora, ncbi_sentences_per_doc=0)
+
+
 def test_convert_corpora_writes_docbins_and_report(fake_corpora, tmp_path):
     out = tmp_path / "out"
     report = convert_corpora(out, root=fake_corpora)
@@ -146,6 +162,10 @@ def test_convert_corpora_writes_docbins_and_report(fake_corpora, tmp_path):
     assert sum(on_disk["corpora"][f"maccrobat/{s}"]["docs"] for s in ("train", "dev", "test")) == 60
     bench = convert_benchmark(tmp_path / "bench", "ncbi", root=fake_corpora)
     assert bench["corpora"]["ncbi-bench/test"]["entities"] == {"DISEASE": 2}
+    assert bench["options"] == {"benchmark": "ncbi"}
+    grouped = convert_benchmark(tmp_path / "grouped", "ncbi", root=fake_corpora, ncbi_sentences_per_doc=2)
+    assert grouped["corpora"]["ncbi-bench/test"] == {**bench["corpora"]["ncbi-bench/test"], "docs": 1}
+    assert grouped["options"] == {"benchmark": "ncbi", "ncbi_sentences_per_doc": 2}
 
 
 def test_split_is_deterministic_and_disjoint():
