@@ -282,6 +282,16 @@ def abbreviations_table():
             "| split | corpus | label | without P | R | F | with P | R | F |", "|---|---|---|---:|---:|---:|---:|---:|---:|"] + rows + [""]
 
 
+def ncbi_grouped_tables():
+    intro = ("**Sentences per Doc, NCBI-disease, {what}** (`spacy project run ablation-ncbi-grouped`: bench-ncbi-trf, one sentence "
+             "per Doc, against the same config, seed and steps on nine consecutive sentences per Doc (`vars.ncbi_sentences_per_doc`), "
+             "each scored on its own conversion; best dev checkpoint of each; `metrics/{a}.json`, `metrics/{b}.json`):")
+    arms = (("with medical_abbreviations", "bench_ncbi_trf", "ablation_ncbi_grouped"),
+            ("without medical_abbreviations", "bench_ncbi_trf_no_abbreviations", "ablation_ncbi_grouped_no_abbreviations"))
+    return [line for what, a, b in arms for line in two_arm_table(
+        intro.format(what=what, a=a, b=b), (("1 sentence", a), ("9 sentences", b)))]
+
+
 def lexicon_table():
     rows = []
     for name, suffix in MODELS:
@@ -450,7 +460,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
