@@ -17,7 +17,7 @@ def convert_cli(
     chemicals: str = typer.Option("drugbank", help=f"BC5CDR chemicals as DRUG: {', '.join(CHEMICAL_CHOICES)}"),
     symptom_mentions: str = typer.Option("relabel", help=f"Disease mentions that are Symptom Ontology terms: {', '.join(SYMPTOM_CHOICES)}"),
     mask_unannotated: bool = typer.Option(True, help="Mark lexicon matches of labels a corpus does not annotate as missing"),
-    ncbi_sentences_per_doc: int = typer.Option(1, min=1, help="NCBI-disease sentences per Doc (its IOB release has no abstract boundaries; an abstract has about 10)"),
+    ncbi_sentences_per_doc: int = typer.Option(1, min=1, help="NCBI-disease sentences per Doc (its IOB release has no abstract boundaries; an abstract has about 9)"),
     limit: Optional[int] = typer.Option(None, help="At most this many documents per file"),
     corpora_dir: Optional[Path] = typer.Option(None, envvar="SPACY_MEDICAL_CORPORA", help="Folder of the corpora"),
 ) -> None:
