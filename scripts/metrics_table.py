@@ -143,24 +143,26 @@ PRETRAIN_ABLATIONS = (
 )
 
 
+def corpora_f_table(title, arms):
+    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora."""
+    out = [title, "", "| corpus | label | " + " | ".join(name for name, _ in arms) + " |", "|---|---|" + "---:|" * len(arms)]
+    for corpus in ("maccrobat", "bc5cdr", "ncbi"):
+        for label in (["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]):
+            scores = [report[corpus]["scores"]["ents_per_type"].get(label) for _, report in arms]
+            if all(scores):
+                out.append(f"| {corpus} | {label} | " + " | ".join(pct(s["f"]) for s in scores) + " |")
+        if corpus != "maccrobat":
+            scores = [report[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for _, report in arms]
+            out.append(f"| {corpus} | DISEASE, SYMPTOM merged | " + " | ".join(pct(s["f"]) for s in scores) + " |")
+    return out + [""]
+
+
 def pretrain_tables():
     out = []
     for prefix, title in PRETRAIN_ABLATIONS:
         on, off = load(f"{prefix}_on"), load(f"{prefix}_off")
-        if not (on and off):
-            continue
-        out += [title, "", "| corpus | label | without | with |", "|---|---|---:|---:|"]
-        for corpus in ("maccrobat", "bc5cdr", "ncbi"):
-            labels = ["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]
-            for label in labels:
-                a, b = off[corpus]["scores"]["ents_per_type"].get(label), on[corpus]["scores"]["ents_per_type"].get(label)
-                if a and b:
-                    out.append(f"| {corpus} | {label} | {pct(a['f'])} | {pct(b['f'])} |")
-            if corpus != "maccrobat":
-                a = off[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
-                b = on[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"]
-                out.append(f"| {corpus} | DISEASE, SYMPTOM merged | {pct(a['f'])} | {pct(b['f'])} |")
-        out.append("")
+        if on and off:
+            out += corpora_f_table(title, (("without", off), ("with", on)))
     report = load("pretrain_trf")
     if report and load("ablation_pretrain_trf_on"):
         loss = report["heldout_mlm_loss"]
@@ -257,6 +259,18 @@ def maccrobat_weight_table():
          ("weight 1", "ablation_maccrobat_weight1_seed{seed}")))
 
 
+def trf_maccrobat_weight_table():
+    shipped, lighter = load("ablation_trf_maccrobat_weight3"), load("ablation_trf_maccrobat_weight2")
+    if not (shipped and lighter):
+        return []
+    return corpora_f_table(
+        "**MACCROBAT's weight in en_medical's training mix** (`spacy project run ablation-trf-maccrobat-weight`: configs/trf.cfg "
+        "as shipped, MACCROBAT 3 times per epoch (`training/trf_restored`), against the same config, seed and steps with it twice "
+        "(`vars.ablation_trf_maccrobat_weight`); one run each; the trained pipeline with its float encoder, before assembly into en_medical; dev splits, F; "
+        "`metrics/ablation_trf_maccrobat_weight{3,2}.json`):",
+        (("weight 3", shipped), ("weight 2", lighter)))
+
+
 def abbreviations_table():
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG"], "ncbi": ["DISEASE"]}
     rows = []
@@ -290,6 +304,28 @@ def ncbi_grouped_tables():
             ("without medical_abbreviations", "bench_ncbi_trf_no_abbreviations", "ablation_ncbi_grouped_no_abbreviations"))
     return [line for what, a, b in arms for line in two_arm_table(
         intro.format(what=what, a=a, b=b), (("1 sentence", a), ("9 sentences", b)))]
+
+
+def ncbi_seeds_table():
+    """ablation-ncbi-grouped's arms over every seed run so far: seed 0 is bench-ncbi-trf and ablation-ncbi-grouped."""
+    seeds = sorted(int(path.name.split("_")[2][len("seed"):]) for path in METRICS.glob("ablation_ncbi_seed*_single.json"))
+    runs = {"1 sentence": [("bench_ncbi_trf", 0)] + [(f"ablation_ncbi_seed{seed}_single", seed) for seed in seeds],
+            "9 sentences": [("ablation_ncbi_grouped", 0)] + [(f"ablation_ncbi_seed{seed}_grouped", seed) for seed in seeds]}
+    if not seeds or not all(load(stem) and load(stem + "_no_abbreviations") for arm in runs.values() for stem, _ in arm):
+        return []
+    names = " / ".join(str(seed) for _, seed in runs["1 sentence"])
+    out = [f"**Sentences per Doc, NCBI-disease, seeds {names}** (`spacy project run ablation-ncbi-seed --vars.ablation_ncbi_seed N`: "
+           "both arms above again with another seed; seed 0 is the tables above; "
+           "`metrics/ablation_ncbi_seedN_{single,grouped}{,_no_abbreviations}.json`; F of each run's best dev checkpoint):", "",
+           "| split | pipeline | " + " | ".join(f"{arm}, seed {names} | mean" for arm in runs) + " |", "|---|---|" + "---|---:|" * len(runs)]
+    for split in ("dev", "test"):
+        for pipeline, suffix in (("with medical_abbreviations", ""), ("NER alone", "_no_abbreviations")):
+            cells = []
+            for arm in runs.values():
+                values = [100 * load(stem + suffix)[split]["scores"]["ents_f"] for stem, _ in arm]
+                cells.append(" / ".join(f"{v:.1f}" for v in values) + f" | {sum(values) / len(values):.1f}")
+            out.append(f"| {split} | {pipeline} | " + " | ".join(cells) + " |")
+    return out + [""]
 
 
 def lexicon_table():
@@ -460,7 +496,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + trf_maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + ncbi_seeds_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
