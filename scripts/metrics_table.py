@@ -144,7 +144,14 @@ PRETRAIN_ABLATIONS = (
 
 
 def corpora_f_table(title, arms):
-    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora."""
+    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora.
+
+    Raises ValueError if the arms were scored with different components (e.g. one with medical_abbreviations, one without),
+    which would credit the difference to what the table compares.
+    """
+    pipelines = {tuple(report[corpus].get("pipeline", ())) for _, report in arms for corpus in report}
+    if len(pipelines) > 1:
+        raise ValueError(f"{title.split('(')[0].strip()} compares arms scored with different pipelines: {sorted(pipelines)}")
     out = [title, "", "| corpus | label | " + " | ".join(name for name, _ in arms) + " |", "|---|---|" + "---:|" * len(arms)]
     for corpus in ("maccrobat", "bc5cdr", "ncbi"):
         for label in (["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]):
@@ -266,7 +273,8 @@ def trf_maccrobat_weight_table():
     return corpora_f_table(
         "**MACCROBAT's weight in en_medical's training mix** (`spacy project run ablation-trf-maccrobat-weight`: configs/trf.cfg "
         "as shipped, MACCROBAT 3 times per epoch (`training/trf_restored`), against the same config, seed and steps with it twice "
-        "(`vars.ablation_trf_maccrobat_weight`); one run each; the trained pipeline with its float encoder, before assembly into en_medical; dev splits, F; "
+        "(`vars.ablation_trf_maccrobat_weight`); one run each; the trained ner with its float encoder, without medical_abbreviations, before assembly "
+        "into en_medical; dev splits, F; "
         "`metrics/ablation_trf_maccrobat_weight{3,2}.json`):",
         (("weight 3", shipped), ("weight 2", lighter)))
 
