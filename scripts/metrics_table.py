@@ -266,6 +266,15 @@ def maccrobat_weight_table():
          ("weight 1", "ablation_maccrobat_weight1_seed{seed}")))
 
 
+def ncbi_weight_table():
+    return seeds_table(
+        "**NCBI-disease in the training mix** (`spacy project run ablation-ncbi-weight`: en_medical_sm's NER, 2,000 steps, "
+        "seeds 0, 1 and 2, NCBI-disease once per epoch (both shipped configs; the surface arm of ablation-labels) against "
+        "left out (`--vars.ablation_ncbi_weight 0`); dev splits; `metrics/ablation_labels_surface_seed*.json`, "
+        "`metrics/ablation_ncbi_weight0_seed*.json`):",
+        (("NCBI-disease once", "ablation_labels_surface_seed{seed}"), ("left out", "ablation_ncbi_weight0_seed{seed}")))
+
+
 def trf_maccrobat_weight_table():
     shipped, lighter = load("ablation_trf_maccrobat_weight3"), load("ablation_trf_maccrobat_weight2")
     if not (shipped and lighter):
@@ -504,7 +513,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + trf_maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + ncbi_seeds_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + ncbi_weight_table() + trf_maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + ncbi_seeds_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
