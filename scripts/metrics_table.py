@@ -276,7 +276,7 @@ def ncbi_weight_table():
 
 
 def trf_maccrobat_weight_table():
-    shipped, lighter = load("ablation_trf_maccrobat_weight3"), load("ablation_trf_maccrobat_weight2")
+    shipped, lighter = load("trf_restored_dev"), load("ablation_trf_maccrobat_weight2")
     if not (shipped and lighter):
         return []
     return corpora_f_table(
@@ -284,8 +284,23 @@ def trf_maccrobat_weight_table():
         "as shipped, MACCROBAT 3 times per epoch (`training/trf_restored`), against the same config, seed and steps with it twice "
         "(`vars.ablation_trf_maccrobat_weight`); one run each; the trained ner with its float encoder, without medical_abbreviations, before assembly "
         "into en_medical; dev splits, F; "
-        "`metrics/ablation_trf_maccrobat_weight{3,2}.json`):",
+        "`metrics/trf_restored_dev.json`, `metrics/ablation_trf_maccrobat_weight2.json`):",
         (("weight 3", shipped), ("weight 2", lighter)))
+
+
+def trf_seed_tables():
+    seed = next((int(p.name.split("_")[2][len("seed"):]) for p in METRICS.glob("ablation_trf_seed*_test.json")), None)
+    out = []
+    for split in ("dev", "test"):
+        shipped, other = load(f"trf_restored_{split}"), load(f"ablation_trf_seed{seed}_{split}")
+        if shipped and other:
+            out += corpora_f_table(
+                f"**en_medical's transformer NER, another seed, {split}** (`spacy project run ablation-trf-seed`: train-trf as shipped "
+                f"(seed 0, `training/trf_restored`) against the same config, data and steps with `--system.seed {seed}`; the trained ner "
+                f"with its float encoder, without medical_abbreviations; {split} splits, F; `metrics/trf_restored_{split}.json`, "
+                f"`metrics/ablation_trf_seed{seed}_{split}.json`):",
+                (("seed 0 (shipped)", shipped), (f"seed {seed}", other)))
+    return out
 
 
 def abbreviations_table():
@@ -513,7 +528,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + ncbi_weight_table() + trf_maccrobat_weight_table() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + ncbi_seeds_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
+    body = ner_tables() + error_table() + bench_tables() + ablation_table() + label_rule_table() + maccrobat_weight_table() + ncbi_weight_table() + trf_maccrobat_weight_table() + trf_seed_tables() + pretrain_tables() + finetune_table() + spelling_table() + dictionary_tables() + abbreviations_table() + ncbi_grouped_tables() + ncbi_seeds_table() + lexicon_table() + speed_table() + trf_table() + assertion_tables() + summary_tables() + annotate_tables()
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(head + START + "\n" + "\n".join(body) + "\n" + END + tail, encoding="utf8")
