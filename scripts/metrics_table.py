@@ -143,15 +143,18 @@ PRETRAIN_ABLATIONS = (
 )
 
 
-def corpora_f_table(title, arms):
-    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora.
-
-    Raises ValueError if the arms were scored with different components (e.g. one with medical_abbreviations, one without),
-    which would credit the difference to what the table compares.
-    """
-    pipelines = {tuple(report[corpus].get("pipeline", ())) for _, report in arms for corpus in report}
+def check_same_pipeline(title, results):
+    """Raise ValueError if evaluate-ner results put side by side were scored with different components (e.g. one with
+    medical_abbreviations, one without), which would credit the difference to what the table compares. Results from
+    before evaluate-ner recorded its `pipeline` are not checked."""
+    pipelines = {tuple(result["pipeline"]) for result in results if "pipeline" in result}
     if len(pipelines) > 1:
         raise ValueError(f"{title.split('(')[0].strip()} compares arms scored with different pipelines: {sorted(pipelines)}")
+
+
+def corpora_f_table(title, arms):
+    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora."""
+    check_same_pipeline(title, [report[corpus] for _, report in arms for corpus in report])
     out = [title, "", "| corpus | label | " + " | ".join(name for name, _ in arms) + " |", "|---|---|" + "---:|" * len(arms)]
     for corpus in ("maccrobat", "bc5cdr", "ncbi"):
         for label in (["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]):
@@ -179,13 +182,18 @@ def pretrain_tables():
     return out
 
 
-def two_arm_table(intro, arms):
-    """Dev and test P/R/F per label of two training runs side by side; arms: ((name, metrics file), ...)."""
+def two_arm_table(intro, arms, compares_components=False):
+    """Dev and test P/R/F per label of two runs side by side; arms: ((name, metrics file), ...).
+
+    compares_components (bool): the arms differ in their components on purpose, so their pipelines are not checked.
+    """
     (name_a, a), (name_b, b) = ((name, load(stem)) for name, stem in arms)
     if not (a and b):
         return []
     out = [intro, "", f"| split | label | {name_a} P | R | F | {name_b} P | R | F |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for split in ("dev", "test"):
+        if not compares_components:
+            check_same_pipeline(intro, [a[split], b[split]])
         x, y = a[split]["scores"], b[split]["scores"]
         for label in x["ents_per_type"]:
             out.append(f"| {split} | {label} | {prf(x['ents_per_type'][label])} | {prf(y['ents_per_type'].get(label))} |")
@@ -228,6 +236,7 @@ def seeds_table(intro, arms):
     runs = [(name, [load(stem.format(seed=seed)) for seed in ABLATION_SEEDS]) for name, stem in arms]
     if not all(all(reports) for _, reports in runs):
         return []
+    check_same_pipeline(intro, [report[corpus] for _, reports in runs for report in reports for corpus in report])
     labels = {"maccrobat": ["DISEASE", "SYMPTOM", "DRUG"], "bc5cdr": ["DISEASE", "SYMPTOM", "DRUG", "merged"], "ncbi": ["DISEASE", "merged"]}
 
     def f_scores(reports, corpus, label):
@@ -320,7 +329,7 @@ def abbreviations_table():
     bench = [line for name in ("bc5cdr", "ncbi") for line in two_arm_table(
         f"**medical_abbreviations, bench-{name}-trf** (`spacy project run evaluate-bench-{name}-trf`: the checkpoint kept, "
         f"without the component and with it; `metrics/bench_{name}_trf_no_abbreviations.json`, `metrics/bench_{name}_trf.json`):",
-        (("without", f"bench_{name}_trf_no_abbreviations"), ("with", f"bench_{name}_trf")))]
+        (("without", f"bench_{name}_trf_no_abbreviations"), ("with", f"bench_{name}_trf")), compares_components=True)]
     if not rows:
         return bench
     return bench + ["**medical_abbreviations, en_medical** (`spacy project run evaluate-abbreviations`: `metrics/{split}_no_abbreviations.json`, "
@@ -352,6 +361,7 @@ def ncbi_seeds_table():
            "| split | pipeline | " + " | ".join(f"{arm}, seed {names} | mean" for arm in runs) + " |", "|---|---|" + "---|---:|" * len(runs)]
     for split in ("dev", "test"):
         for pipeline, suffix in (("with medical_abbreviations", ""), ("NER alone", "_no_abbreviations")):
+            check_same_pipeline(out[0], [load(stem + suffix)[split] for arm in runs.values() for stem, _ in arm])
             cells = []
             for arm in runs.values():
                 values = [100 * load(stem + suffix)[split]["scores"]["ents_f"] for stem, _ in arm]

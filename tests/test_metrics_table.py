@@ -31,3 +31,9 @@ def test_corpora_f_table_rejects_arms_scored_with_different_components(metrics_t
     with_component = report(["transformer", "ner", "medical_abbreviations"], 0.6)
     with pytest.raises(ValueError, match="different pipelines"):
         metrics_table.corpora_f_table("**Arms** (x):", (("a", report(["transformer", "ner"], 0.5)), ("b", with_component)))
+
+
+def test_reports_from_before_the_pipeline_was_recorded_are_not_checked(metrics_table):
+    metrics_table.check_same_pipeline("**Arms** (x):", [{"scores": {}}, {"pipeline": ["tok2vec", "ner"], "scores": {}}])
+    with pytest.raises(ValueError, match="different pipelines"):
+        metrics_table.check_same_pipeline("**Arms** (x):", [{"pipeline": ["ner"]}, {"pipeline": ["tok2vec", "ner"]}])
