@@ -5,7 +5,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ..io.convert import CHEMICAL_CHOICES, CORPORA, SYMPTOM_CHOICES, convert_benchmark, convert_corpora
+from ..io.convert import CHEMICAL_CHOICES, CORPORA, NCBI_OUTSIDE_CHOICES, SYMPTOM_CHOICES, convert_benchmark, convert_corpora
 from . import app
 
 
@@ -18,17 +18,20 @@ def convert_cli(
     symptom_mentions: str = typer.Option("relabel", help=f"Disease mentions that are Symptom Ontology terms: {', '.join(SYMPTOM_CHOICES)}"),
     mask_unannotated: bool = typer.Option(True, help="Mark lexicon matches of labels a corpus does not annotate as missing"),
     ncbi_sentences_per_doc: int = typer.Option(1, min=1, help="NCBI-disease sentences per Doc (its IOB release has no abstract boundaries; an abstract has about 9)"),
+    ncbi_outside: str = typer.Option("o", help=f"NCBI-disease tokens outside a Disease mention: {', '.join(NCBI_OUTSIDE_CHOICES)} (edges: missing, except next to a mention)"),
     limit: Optional[int] = typer.Option(None, help="At most this many documents per file"),
     corpora_dir: Optional[Path] = typer.Option(None, envvar="SPACY_MEDICAL_CORPORA", help="Folder of the corpora"),
 ) -> None:
     """Convert the public corpora to spaCy training data, with a report of every skipped span."""
-    # Only a non-default grouping is passed, so that the reports of ungrouped conversions stay as they were.
-    grouping = {"ncbi_sentences_per_doc": ncbi_sentences_per_doc} if ncbi_sentences_per_doc != 1 else {}
+    # Only non-default NCBI-disease options are passed, so that the reports of default conversions stay as they were.
+    ncbi_options = {"ncbi_sentences_per_doc": ncbi_sentences_per_doc} if ncbi_sentences_per_doc != 1 else {}
+    if ncbi_outside != "o":
+        ncbi_options["ncbi_outside"] = ncbi_outside
     if benchmark:
-        report = convert_benchmark(output_dir, benchmark, limit=limit, root=corpora_dir, **grouping)
+        report = convert_benchmark(output_dir, benchmark, limit=limit, root=corpora_dir, **ncbi_options)
     else:
         report = convert_corpora(output_dir, corpus, limit=limit, root=corpora_dir, chemicals=chemicals, symptom_mentions=symptom_mentions,
-                                 mask_unannotated=mask_unannotated, **grouping)
+                                 mask_unannotated=mask_unannotated, **ncbi_options)
     for key, counts in report["corpora"].items():
         skipped = sum(counts["skipped_spans"].values())
         msg.info(f"{key}: {counts['docs']} docs, entities {counts['entities']}, skipped/adjusted spans {skipped}")

@@ -20,6 +20,11 @@ Label definitions differ between corpora, so each conversion makes three decisio
 - `mask_unannotated`: BC5CDR and NCBI never annotate SYMPTOM (and NCBI never DRUG). With True,
   unlabelled tokens that match the Symptom Ontology (and DrugBank, where DRUG is unannotated)
   are marked missing instead of O, so those corpora stop teaching that symptoms are not entities.
+- `ncbi_outside`: what NCBI-disease's tokens outside a Disease mention teach. "o" (default) makes them
+  O, apart from the lexicon matches above. "edges" marks them missing except the token just before
+  and just after each mention, which keep teaching where a Disease span ends: NCBI-disease
+  annotates no symptom or drug at all, so its O tokens say "not an entity" of symptom phrases
+  that no lexicon lists.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -43,6 +48,7 @@ from .pubtator import PubtatorMention, read_pubtator
 
 CHEMICAL_CHOICES = ("drugbank", "all", "missing")
 SYMPTOM_CHOICES = ("relabel", "relabel-concept", "missing", "keep")
+NCBI_OUTSIDE_CHOICES = ("o", "edges")
 SPLITS = ("train", "dev", "test")
 _LABEL_PRIORITY = {DISEASE: 0, SYMPTOM: 1, DRUG: 2}
 BC5CDR_FILES = {"train": "CDR_TrainingSet.PubTator.txt", "dev": "CDR_DevelopmentSet.PubTator.txt", "test": "CDR_TestSet.PubTator.txt"}
@@ -132,7 +138,7 @@ class CorpusConverter:
     """Builds Docs for every corpus with one tokenizer and one set of labelling decisions."""
 
     def __init__(self, root: Path = None, *, chemicals: str = "drugbank", symptom_mentions: str = "relabel", mask_unannotated: bool = True,
-                 ncbi_sentences_per_doc: int = 1, lang: str = "en"):
+                 ncbi_sentences_per_doc: int = 1, ncbi_outside: str = "o", lang: str = "en"):
         if chemicals not in CHEMICAL_CHOICES:
             raise ValueError(f"chemicals must be one of {CHEMICAL_CHOICES}")
         if symptom_mentions not in SYMPTOM_CHOICES:
@@ -141,6 +147,9 @@ class CorpusConverter:
         self.chemicals = chemicals
         self.symptom_mentions = symptom_mentions
         self.mask_unannotated = mask_unannotated
+        if ncbi_outside not in NCBI_OUTSIDE_CHOICES:
+            raise ValueError(f"ncbi_outside must be one of {NCBI_OUTSIDE_CHOICES}")
+        self.ncbi_outside = ncbi_outside
         if ncbi_sentences_per_doc < 1:
             raise ValueError(f"ncbi_sentences_per_doc must be at least 1, not {ncbi_sentences_per_doc}")
         self.ncbi_sentences_per_doc = ncbi_sentences_per_doc
@@ -275,6 +284,8 @@ class CorpusConverter:
                     spans.append(Span(doc, start, end, label=label))
             if not benchmark:
                 missing.extend(self._unannotated(doc, spans, {SYMPTOM, DRUG}, key))
+                if self.ncbi_outside == "edges":
+                    missing.extend(self._away_from_mentions(doc, iob_spans, key))
             yield _finish(doc, spans, missing, self.report, key)
 
     # --- labelling decisions ---------------------------------------------------------------
@@ -316,6 +327,13 @@ class CorpusConverter:
                 self.report.relabelled[key][f"disease short form -> {label} (its concept's full form in the document)"] += 1
             out.append(label)
         return out
+
+    def _away_from_mentions(self, doc: Doc, mentions: List[Tuple[int, int]], key: str) -> List[Tuple[int, int]]:
+        """Token ranges outside every mention and not next to one (`ncbi_outside="edges"`)."""
+        kept = {i for start, end in mentions for i in range(start - 1, end + 1)}
+        away = [i for i in range(len(doc)) if i not in kept]
+        self.report.missing_tokens[key]["outside a Disease mention, not next to one"] += len(away)
+        return [(i, i + 1) for i in away]
 
     def _unannotated(self, doc: Doc, spans: List[Span], labels: Set[str], key: str) -> List[Tuple[int, int]]:
         """Token ranges of lexicon matches for labels the corpus does not annotate."""
@@ -368,7 +386,7 @@ def convert_corpora(output_dir: Path, corpora: Sequence[str] = CORPORA, *, limit
     corpora (Sequence[str]): Which corpora.
     limit (Optional[int]): At most this many documents per file (for smoke tests).
     root (Path): Corpora folder (default: `corpora_dir()`).
-    **options: `chemicals`, `symptom_mentions`, `mask_unannotated`, `ncbi_sentences_per_doc` of CorpusConverter.
+    **options: `chemicals`, `symptom_mentions`, `mask_unannotated`, `ncbi_sentences_per_doc`, `ncbi_outside` of CorpusConverter.
     RETURNS (dict): The conversion report, also written to `{output_dir}/conversion_report.json`.
     """
     converter = CorpusConverter(root, **options)

@@ -131,6 +131,19 @@ def test_ncbi_marks_unannotated_labels_missing(fake_corpora, mask, expected_miss
     assert missing(doc) == expected_missing
 
 
+def test_ncbi_outside_edges_keeps_o_only_next_to_a_mention(fake_corpora):
+    converter = CorpusConverter(fake_corpora, ncbi_outside="edges")
+    first, second = converter.ncbi("train")
+    assert ents(first) == [("Familial breast cancer", "DISEASE")]
+    # "with" follows the mention and stays O; the rest of the sentence teaches nothing
+    assert missing(first) == ["headache", "after", "aspirin", "."]
+    assert missing(second) == []
+    assert converter.report.to_dict()["ncbi/train"]["missing_tokens"]["outside a Disease mention, not next to one"] == 4
+    assert missing(next(CorpusConverter(fake_corpora, ncbi_outside="edges").ncbi("train", benchmark=True))) == []
+    with pytest.raises(ValueError, match="ncbi_outside"):
+        CorpusConverter(fake_corpora, ncbi_outside="missing")
+
+
 def test_ncbi_groups_consecutive_sentences_into_one_doc(fake_corpora):
     # An I- opening the second sentence starts a new entity, never continues the first one's.
     (fake_corpora / "ncbi_disease" / "iob" / "train.tsv").write_text(
