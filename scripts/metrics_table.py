@@ -276,12 +276,19 @@ def maccrobat_weight_table():
 
 
 def ncbi_weight_table():
+    arms = [("NCBI-disease once", "ablation_labels_surface_seed{seed}"), ("left out", "ablation_ncbi_weight0_seed{seed}")]
+    edges = all(load(f"ablation_ncbi_edges_seed{seed}") for seed in ABLATION_SEEDS)
+    if edges:
+        arms.append(("O only next to a mention", "ablation_ncbi_edges_seed{seed}"))
     return seeds_table(
         "**NCBI-disease in the training mix** (`spacy project run ablation-ncbi-weight`: en_medical_sm's NER, 2,000 steps, "
         "seeds 0, 1 and 2, NCBI-disease once per epoch (both shipped configs; the surface arm of ablation-labels) against "
-        "left out (`--vars.ablation_ncbi_weight 0`); dev splits; `metrics/ablation_labels_surface_seed*.json`, "
-        "`metrics/ablation_ncbi_weight0_seed*.json`):",
-        (("NCBI-disease once", "ablation_labels_surface_seed{seed}"), ("left out", "ablation_ncbi_weight0_seed{seed}")))
+        "left out (`--vars.ablation_ncbi_weight 0`)"
+        + ("; `spacy project run ablation-ncbi-edges`: NCBI-disease once, its tokens away from a Disease mention marked missing "
+           "(`convert --ncbi-outside edges`)" if edges else "")
+        + "; dev splits; `metrics/ablation_labels_surface_seed*.json`, `metrics/ablation_ncbi_weight0_seed*.json`"
+        + (", `metrics/ablation_ncbi_edges_seed*.json`" if edges else "") + "):",
+        arms)
 
 
 def trf_maccrobat_weight_table():
