@@ -306,6 +306,8 @@ def trf_maccrobat_weight_table():
 
 def trf_seed_tables():
     seed = next((int(p.name.split("_")[2][len("seed"):]) for p in METRICS.glob("ablation_trf_seed*_test.json")), None)
+    if seed is None:  # ablation-trf-seed not run yet
+        return []
     out = []
     for split in ("dev", "test"):
         shipped, other = load(f"trf_restored_{split}"), load(f"ablation_trf_seed{seed}_{split}")

@@ -1,6 +1,6 @@
 """Turn the public corpora into spaCy training and evaluation data (`.spacy` DocBins).
 
-Label definitions differ between corpora, so each conversion makes three decisions explicit
+Label definitions differ between corpora, so each conversion makes four decisions explicit
 (all counted in the report and documented in the README):
 
 - `chemicals`: BC5CDR "Chemical" covers every chemical, not only drugs. "drugbank" labels a
