@@ -152,18 +152,27 @@ def check_same_pipeline(title, results):
         raise ValueError(f"{title.split('(')[0].strip()} compares arms scored with different pipelines: {sorted(pipelines)}")
 
 
-def corpora_f_table(title, arms):
-    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora."""
+def corpora_f_table(title, arms, mean=False):
+    """Dev F per corpus and label of single runs side by side; arms: ((name, report), ...), each report of three corpora.
+
+    mean (bool): the arms are seeds of one config, so a last column gives their mean F.
+    """
     check_same_pipeline(title, [report[corpus] for _, report in arms for corpus in report])
-    out = [title, "", "| corpus | label | " + " | ".join(name for name, _ in arms) + " |", "|---|---|" + "---:|" * len(arms)]
+    names = [name for name, _ in arms] + (["mean"] if mean else [])
+    out = [title, "", "| corpus | label | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+
+    def row(corpus, label, scores):
+        cells = [pct(s["f"]) for s in scores] + ([pct(sum(s["f"] for s in scores) / len(scores))] if mean else [])
+        return f"| {corpus} | {label} | " + " | ".join(cells) + " |"
+
     for corpus in ("maccrobat", "bc5cdr", "ncbi"):
         for label in (["DISEASE", "SYMPTOM", "DRUG"] if corpus != "ncbi" else ["DISEASE"]):
             scores = [report[corpus]["scores"]["ents_per_type"].get(label) for _, report in arms]
             if all(scores):
-                out.append(f"| {corpus} | {label} | " + " | ".join(pct(s["f"]) for s in scores) + " |")
+                out.append(row(corpus, label, scores))
         if corpus != "maccrobat":
-            scores = [report[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for _, report in arms]
-            out.append(f"| {corpus} | DISEASE, SYMPTOM merged | " + " | ".join(pct(s["f"]) for s in scores) + " |")
+            out.append(row(corpus, "DISEASE, SYMPTOM merged",
+                           [report[corpus]["merged"]["scores"]["ents_per_type"]["DISEASE"] for _, report in arms]))
     return out + [""]
 
 
@@ -317,7 +326,7 @@ def trf_seed_tables():
                 f"(seed 0, `training/trf_restored`) against the same config, data and steps with `--system.seed {seed}`; the trained ner "
                 f"with its float encoder, without medical_abbreviations; {split} splits, F; `metrics/trf_restored_{split}.json`, "
                 f"`metrics/ablation_trf_seed{seed}_{split}.json`):",
-                (("seed 0 (shipped)", shipped), (f"seed {seed}", other)))
+                (("seed 0 (shipped)", shipped), (f"seed {seed}", other)), mean=True)
     return out
 
 

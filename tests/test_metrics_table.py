@@ -37,3 +37,11 @@ def test_reports_from_before_the_pipeline_was_recorded_are_not_checked(metrics_t
     metrics_table.check_same_pipeline("**Arms** (x):", [{"scores": {}}, {"pipeline": ["tok2vec", "ner"], "scores": {}}])
     with pytest.raises(ValueError, match="different pipelines"):
         metrics_table.check_same_pipeline("**Arms** (x):", [{"pipeline": ["ner"]}, {"pipeline": ["tok2vec", "ner"]}])
+
+
+def test_corpora_f_table_gives_the_mean_of_seeds(metrics_table):
+    pipeline = ["transformer", "ner"]
+    rows = metrics_table.corpora_f_table(
+        "**Seeds** (x):", (("seed 0", report(pipeline, 0.5)), ("seed 1", report(pipeline, 0.625))), mean=True)
+    assert rows[2] == "| corpus | label | seed 0 | seed 1 | mean |"
+    assert "| bc5cdr | DISEASE, SYMPTOM merged | 50.0 | 62.5 | 56.2 |" in rows
