@@ -14,13 +14,13 @@ class Errors:
     # E300-E349: batch annotation (spacy_medical.batch, spacy_medical.io.exports/writers)
     E300 = "{path}: input file not found."
     E301 = "{path}: cannot tell the format from '{suffix}'. Pass --input-format csv|tsv|jsonl|parquet (or --output-format jsonl|csv|parquet)."
-    E302 = "{path}: column '{column}' not found; name it with {option}. Columns found: {columns}."
+    E302 = "{path}: column '{column}' not found; name it with {option}. The first row has {count} fields: {columns}."
     E303 = "{path}, row {row} (line {line}): {found} fields but the header has {expected}; quote fields that contain the delimiter or a newline."
     E304 = "{path}, row {row} (line {line}): field '{field}' is missing or empty."
     E305 = "{path}, row {row} (line {line}): cannot parse the record ({reason})."
     E306 = "{path}, row {row} (line {line}): field '{field}' is a {kind}, expected a string."
     E307 = "row {row}, note_id {note_id}: the pipeline failed ({error_type} in {component}); rerun this record alone to see the traceback."
-    E308 = "{path}: the checkpoint does not match this job ({reason}); run again without --resume to start over."
+    E308 = "{path}: the checkpoint does not match this job ({reason}); run again with --overwrite instead of --resume to start over."
     E309 = "Unknown engine '{engine}'. Choose one of: local, spark."
     E310 = "Accounting mismatch: read {read} records but annotated {annotated} + failed {failed}."
     E311 = "{path}: the output is incomplete ({reason}); run again with --resume."
@@ -64,6 +64,15 @@ class Errors:
     E452 = "spacy-medical train runs accumulate_gradient = 1 without frozen or annotating components; train this config with `spacy train`."
     E453 = "{path}: checkpoint format {found}, this version reads {expected}; run again without --resume to start over."
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
+    # E316-E349: batch annotation, export safety (spacy_medical.batch, io.exports, io.writers)
+    E316 = "Unknown annotate option(s): {names}. See spacy_medical.batch.AnnotateOptions."
+    E317 = "Invalid annotate options: {reason}."
+    E318 = "The {what} '{path}' is the input file (or holds it): the job would destroy its own input. Write it elsewhere."
+    E319 = "The {what} and the {other} are the same file '{path}'; give each its own path."
+    E320 = "{paths} already exist(s), from an earlier job. Pass --overwrite to replace them, or --resume to continue the job that wrote them."
+    E321 = "The {what} '{path}' cannot be written ({reason}); nothing was started."
+    E322 = "{path}, row {row} (lines {first}-{last}): a quote opened here is never closed, so lines {first}-{last} (the rest of the file) could not be read as records. Close the quote and run again."
+    E323 = "--resume: outputs exist but no checkpoint {path} does; they were not written by a resumable run of this job. Pass --overwrite to start over."
 
 
 class Warnings:

@@ -1,7 +1,9 @@
 """`spacy-medical` command line: thin typer commands over importable functions."""
 import typer
 
-app = typer.Typer(name="spacy-medical", help="Clinical NLP for spaCy.", no_args_is_help=True)
+# A traceback with local variables would print note text (the locals of a failing job).
+app = typer.Typer(name="spacy-medical", help="Clinical NLP for spaCy.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
 
 
 @app.callback()

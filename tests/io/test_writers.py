@@ -12,8 +12,8 @@ from spacy_medical.io.writers import (
 OK = {
     "row": 1, "note_id": "A", "status": "ok", "flags": ["duplicate_id"],
     "entities": [
-        {"text": "chest pain", "label": "SYMPTOM", "start": 7, "end": 17, "negated": True},
-        {"text": "asthma", "label": "DISEASE", "start": 23, "end": 29, "negated": False},
+        {"text": "chest pain", "label": "SYMPTOM", "start_char": 7, "end_char": 17, "negated": True},
+        {"text": "asthma", "label": "DISEASE", "start_char": 23, "end_char": 29, "negated": False},
     ],
     "sections": [], "summary": {"text": "Asthma; no chest pain.", "problems": [{"text": "asthma"}]},
     "model": "en_test", "model_version": "0.0.1",
@@ -107,7 +107,7 @@ def test_parquet_parts_and_resume(tmp_path):
 
 def test_html_report_marks_negated_and_shows_summary(tmp_path):
     text = "Denies chest pain. Asthma."
-    ok = dict(OK, entities=[dict(OK["entities"][0], start=7, end=17), dict(OK["entities"][1], text="Asthma", start=19, end=25)])
+    ok = dict(OK, entities=[dict(OK["entities"][0], start_char=7, end_char=17), dict(OK["entities"][1], text="Asthma", start_char=19, end_char=25)])
     render_html([{"text": text, "result": ok}, {"text": "", "result": EMPTY}], tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
     assert "SYMPTOM \u2205 negated" in page and "repeating-linear-gradient" in page
