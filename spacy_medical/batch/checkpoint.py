@@ -51,7 +51,7 @@ def pipeline_identity(nlp: Language) -> Dict[str, str]:
     RETURNS (Dict[str, str]): pipeline_name, pipeline_version, pipeline_config, pipeline_weights.
     """
     weights = hashlib.sha256(nlp.tokenizer.to_bytes(exclude=["vocab"]))
-    weights.update(nlp.vocab.vectors.to_bytes())
+    weights.update(nlp.vocab.vectors.to_bytes(exclude=["strings"]))
     for name, proc in nlp.pipeline:
         weights.update(name.encode("utf-8") + b"\0")
         if hasattr(proc, "to_bytes"):

@@ -258,19 +258,20 @@ def test_headerless_csv_error_and_ragged_rows_hold_no_note_text(tmp_path, tiny_n
 
 
 # --- item 8: spreadsheet formulas ------------------------------------------------------------
-FORMULA_IDS = ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tT", "\rR", "plain"]
+FORMULA_IDS = ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "plain"]
 
 
 @pytest.mark.parametrize("raw_csv", [False, True])
 def test_csv_cells_that_start_a_formula_are_neutralised_unless_raw(tmp_path, tiny_nlp, raw_csv):
     src = write_jsonl(tmp_path / "in.jsonl", [{"note_id": i, "text": "asthma"} for i in FORMULA_IDS])
     assert annotate(src, tmp_path / "o.csv", model=tiny_nlp(), progress=False, raw_csv=raw_csv).exit_code == 0
+    expected = [i if raw_csv or i == "plain" else "'" + i for i in FORMULA_IDS]
     for name in ("o.csv", "o.notes.csv"):
         with open(tmp_path / name, newline="", encoding="utf-8") as handle:
-            ids = [row["note_id"] for row in csv.DictReader(handle)]
-        expected = [i if raw_csv or i == "plain" else "'" + i for i in FORMULA_IDS]
-        # The csv module reads a bare "\r" cell back as written; compare without it.
-        assert [i.replace("\r", "") for i in ids] == [i.replace("\r", "") for i in expected]
+            assert [row["note_id"] for row in csv.DictReader(handle)] == expected
+    # JSONL is not a spreadsheet format: its values stay exact.
+    annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False)
+    assert [r["note_id"] for r in read_jsonl(tmp_path / "o.jsonl")] == FORMULA_IDS
 
 
 # --- item 9: smaller ------------------------------------------------------------------------------
@@ -301,8 +302,9 @@ def test_unwritable_html_is_found_before_the_job_starts(tmp_path, tiny_nlp, note
     (tmp_path / "a_file").write_text("x")
     with pytest.raises(ValueError, match="HTML report .* cannot be written"):
         annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, html_path=tmp_path / "a_file" / "r.html")
+    (tmp_path / "folder").mkdir()
     with pytest.raises(ValueError, match="HTML report .* cannot be written .*folder"):
-        annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, html_path=tmp_path)
+        annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, html_path=tmp_path / "folder")
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.jsonl.checkpoint.json").exists()
 
 

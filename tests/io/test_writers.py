@@ -6,7 +6,7 @@ import pytest
 
 from spacy_medical.io.writers import (
     ENTITY_COLUMNS, CsvWriter, ErrorsWriter, JsonlWriter, ParquetWriter, detect_output_format,
-    entity_rows, note_row, output_paths, render_html,
+    entity_rows, neutralise_formula, note_row, output_paths, render_html,
 )
 
 OK = {
@@ -112,3 +112,29 @@ def test_html_report_marks_negated_and_shows_summary(tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "SYMPTOM \u2205 negated" in page and "repeating-linear-gradient" in page
     assert "DISEASE" in page and "Asthma; no chest pain." in page and "note_id B" in page
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_formula_cells_get_a_quote(cell):
+    assert neutralise_formula(cell) == "'" + cell
+    assert neutralise_formula("a" + cell) == "a" + cell and neutralise_formula(-1) == -1
+
+
+def test_csv_writer_escapes_entity_text_and_errors(tmp_path):
+    hostile = dict(OK, note_id="=cmd|' /C calc'!A0", entities=[dict(OK["entities"][0], text="+chest pain")])
+    writer = CsvWriter(tmp_path / "o.csv")
+    writer.open()
+    writer.write(hostile)
+    writer.write_failed(dict(FAILED, error="-error"))
+    writer.close()
+    ents, notes = (tmp_path / "o.csv").read_text(), (tmp_path / "o.notes.csv").read_text()
+    assert ",'+chest pain," in ents and "'=cmd|" in ents and "'=cmd|" in notes and ",'-error," in notes
+
+
+def test_parquet_writer_scrubs_lone_surrogates(tmp_path):
+    writer = ParquetWriter(tmp_path / "o.parquet")
+    writer.open()
+    writer.write(dict(OK, note_id="A\ud83d", entities=[dict(OK["entities"][0], text="x\udfff")]))
+    writer.checkpoint()
+    assert pq.read_table(tmp_path / "o.parquet" / "notes").to_pylist()[0]["note_id"] == "A\ufffd"
+    assert pq.read_table(tmp_path / "o.parquet" / "entities").to_pylist()[0]["text"] == "x\ufffd"
