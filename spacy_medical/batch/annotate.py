@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..errors import Errors
-from ..io.exports import ExportReader, NoteRecord, fingerprint_export
+from ..io.exports import ExportReader, NoteRecord
 from ..io.writers import ErrorsWriter, detect_output_format, make_writer, render_html
-from .checkpoint import Checkpoint, job_identity
+from .checkpoint import Checkpoint, fingerprint_export, job_identity
 from .local import annotate_records
 from .options import AnnotateOptions
 from .paths import JobFiles, default_errors_path  # noqa: F401  (part of this module's API)

@@ -11,11 +11,12 @@ replaces the checkpoint file (write a temporary file, fsync, rename) with:
 On resume the files are truncated back to the recorded offsets (dropping whatever was written
 after the last checkpoint) and the job restarts at row `rows_done + 1`: no gap, no duplicate.
 """
+import codecs
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple, Union
 
 from spacy.language import Language
 
@@ -38,6 +39,8 @@ def _component_bytes(proc: Any) -> bytes:
         return proc.to_bytes(exclude=["vocab"])
     except TypeError:  # a to_bytes without `exclude`
         return proc.to_bytes()
+    except NotImplementedError:  # a stateless component: its config (hashed too) says it all
+        return b""
 
 
 def pipeline_identity(nlp: Language) -> Dict[str, str]:
@@ -62,11 +65,44 @@ def pipeline_identity(nlp: Language) -> Dict[str, str]:
             "pipeline_weights": weights.hexdigest()}
 
 
+def fingerprint_export(path: Union[str, Path], input_format: str) -> Tuple[str, Optional[int]]:
+    """Stream an export once: its sha256 and its record count, where the format allows one.
+
+    The count is independent of the parser that reads the records, so a reader that stops early
+    shows as a mismatch: JSONL counts its non-blank lines, Parquet reads its footer. A CSV's
+    records cannot be counted without parsing quotes: None (unknown).
+
+    path (Union[str, Path]): The export file.
+    input_format (str): One of INPUT_FORMATS.
+    RETURNS (Tuple[str, Optional[int]]): The hex sha256 of the file and the record count.
+    """
+    digest = hashlib.sha256()
+    count: Optional[int] = 0 if input_format == "jsonl" else None
+    with open(path, "rb") as handle:
+        if input_format == "jsonl":
+            for line_no, raw in enumerate(handle, 1):
+                digest.update(raw)
+                if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                count += 1 if raw.strip() else 0
+        else:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    if input_format == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            count = pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # a broken file: the reader names the problem
+            count = None
+    return digest.hexdigest(), count
+
+
 def job_identity(input_path: Path, input_sha256: str, nlp: Language, **options: Any) -> Dict[str, Any]:
     """What must not change between a run and its resume.
 
     input_path (Path): The input export.
-    input_sha256 (str): The sha256 of its bytes (see `spacy_medical.io.exports.fingerprint_export`).
+    input_sha256 (str): The sha256 of its bytes (see `fingerprint_export`).
     nlp (Language): The pipeline.
     options: Columns, formats and output options that change the output.
     RETURNS (Dict[str, Any]): The identity stored in the checkpoint.

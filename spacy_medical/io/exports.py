@@ -29,7 +29,6 @@ Messages name the file, row, line and field, never the note text.
 """
 import codecs
 import csv
-import hashlib
 import io
 import json
 import math
@@ -85,39 +84,6 @@ def describe_columns(names: List[str]) -> str:
     shown = [n if len(n) <= _SHOWN_NAME_CHARS else n[:_SHOWN_NAME_CHARS] + "..." for n in names[:_SHOWN_COLUMNS]]
     more = f" and {len(names) - _SHOWN_COLUMNS} more" if len(names) > _SHOWN_COLUMNS else ""
     return ", ".join(repr(n) for n in shown) + more
-
-
-def fingerprint_export(path: Union[str, Path], input_format: str) -> Tuple[str, Optional[int]]:
-    """Stream an export once: its sha256 and its record count, where the format allows one.
-
-    The count is independent of the parser that reads the records, so a reader that stops early
-    shows as a mismatch: JSONL counts its non-blank lines, Parquet reads its footer. A CSV's
-    records cannot be counted without parsing quotes: None (unknown).
-
-    path (Union[str, Path]): The export file.
-    input_format (str): One of INPUT_FORMATS.
-    RETURNS (Tuple[str, Optional[int]]): The hex sha256 of the file and the record count.
-    """
-    digest = hashlib.sha256()
-    count: Optional[int] = 0 if input_format == "jsonl" else None
-    with open(path, "rb") as handle:
-        if input_format == "jsonl":
-            for line_no, raw in enumerate(handle, 1):
-                digest.update(raw)
-                if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
-                count += 1 if raw.strip() else 0
-        else:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    if input_format == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            count = pq.ParquetFile(path).metadata.num_rows
-        except Exception:  # a broken file: the reader names the problem
-            count = None
-    return digest.hexdigest(), count
 
 
 @dataclass
