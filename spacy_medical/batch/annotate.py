@@ -97,6 +97,7 @@ def annotate(
     files = JobFiles.of(output_path, fmt, opts.errors_path, opts.html_path)
     reader = ExportReader(input_path, id_col=opts.id_col, text_col=opts.text_col, input_format=opts.input_format)
     files.check(input_path)
+    reader.check()
     files.claim(resume=opts.resume, overwrite=opts.overwrite)
 
     nlp = load_pipeline(opts.model)

@@ -181,6 +181,18 @@ class ExportReader:
         done = self._counter.bytes_read if self._counter is not None else 0
         return done, self.total_bytes, "B"
 
+    def check(self) -> None:
+        """Read the header (or schema) and the first record, so that a job can refuse a file it
+        cannot read before it opens any output.
+
+        RAISES (ValueError): For a missing column, an empty file or an unreadable format.
+        """
+        records = iter(self)
+        try:
+            next(records, None)
+        finally:
+            records.close()
+
     def __iter__(self) -> Iterator[NoteRecord]:
         self._seen_ids = set()
         self.unread = None
