@@ -98,7 +98,7 @@ def annotate(
     reader = ExportReader(input_path, id_col=opts.id_col, text_col=opts.text_col, input_format=opts.input_format)
     files.check(input_path)
     reader.check()
-    files.claim(resume=opts.resume, overwrite=opts.overwrite)
+    stale = files.claim(resume=opts.resume, overwrite=opts.overwrite)
 
     nlp = load_pipeline(opts.model)
     input_sha256, expected = fingerprint_export(input_path, reader.format)
@@ -114,6 +114,8 @@ def annotate(
     if state and state.get("complete"):
         return _finish(counts, files, opts.allow_failures, rows_done, expected, state.get("unread"))
 
+    # Every check passed (pipeline loaded, checkpoint matched): only now is anything deleted.
+    files.remove(stale)
     writer = make_writer(output_path, fmt, file_mode=opts.file_mode, raw_csv=opts.raw_csv)
     errors_writer = ErrorsWriter(files.errors, file_mode=opts.file_mode)
     writer.open(state["writers"]["output"] if state else None)

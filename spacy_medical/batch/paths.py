@@ -126,22 +126,26 @@ class JobFiles:
                 found.append(path)
         return found
 
-    def claim(self, *, resume: bool, overwrite: bool) -> None:
-        """Make sure the job may write its files: refuse, or with `overwrite` delete the old ones.
+    def claim(self, *, resume: bool, overwrite: bool) -> List[Path]:
+        """Check that the job may write its files; nothing is deleted here.
 
         resume (bool): The job continues from its checkpoint (then its files are its own).
-        overwrite (bool): Delete the files an earlier job left.
+        overwrite (bool): The files an earlier job left may be deleted.
+        RETURNS (List[Path]): The files to delete before writing (with `overwrite`; see `remove`).
         RAISES (ValueError): When files exist and neither flag allows writing over them.
         """
         existing = self.existing()
-        if not existing:
-            return
-        if resume:
-            if not self.checkpoint.exists():
+        if not existing or resume:
+            if existing and not self.checkpoint.exists():
                 raise ValueError(Errors.E323.format(path=self.checkpoint))
-            return
+            return []
         if not overwrite:
             shown = ", ".join(f"'{p}'" for p in existing[:4]) + (f" and {len(existing) - 4} more" if len(existing) > 4 else "")
             raise ValueError(Errors.E320.format(paths=shown))
-        for path in existing:
+        return existing
+
+    @staticmethod
+    def remove(stale: List[Path]) -> None:
+        """Delete the files `claim` returned, once every check of the job has passed."""
+        for path in stale:
             path.unlink()

@@ -209,6 +209,9 @@ def test_existing_outputs_are_refused_unless_overwrite_or_resume(tmp_path, tiny_
     with pytest.raises(ValueError, match="--overwrite .* or --resume"):
         annotate(src, out, model=tiny_nlp(), progress=False)
     assert out.read_bytes() == partial
+    with pytest.raises(OSError):  # a job that cannot start deletes nothing, even with --overwrite
+        annotate(src, out, model=tmp_path / "no_such_model", progress=False, overwrite=True)
+    assert out.read_bytes() == partial
     assert annotate(src, out, model=tiny_nlp(), progress=False, resume=True).read == 10
     assert annotate(src, out, model=tiny_nlp(), progress=False, overwrite=True).read == 10
     with pytest.raises(ValueError, match="contradict"):
