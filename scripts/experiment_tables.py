@@ -8,7 +8,7 @@ def ablation_table():
     if len(arms) < 2:
         return []
     names = {"base": "default (DrugBank chemicals, lexicon masking)", "nomask": "no missing-label masking", "allchem": "all BC5CDR chemicals as DRUG"}
-    out = ["**Conversion choices, MACCROBAT dev, same short training budget** (`metrics/ablation_*.json`):", "",
+    out = ["**Conversion choices, MACCROBAT dev, same short training budget** (experiments: `spacy project run ablations`, `metrics/ablation_{base,nomask,allchem}.json`):", "",
            "| arm | DISEASE F | SYMPTOM P | SYMPTOM R | SYMPTOM F | DRUG P | DRUG R | DRUG F |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, report in arms:
         t = report["maccrobat"]["scores"]["ents_per_type"]
@@ -21,7 +21,7 @@ PRETRAIN_ABLATIONS = (
     ("ablation_pretrain", "**Pre-training the tok2vec** (experiments: `spacy project run ablation-pretrain`: en_medical_sm's NER "
      "against the same config, seed and budget trained from the `spacy pretrain` tok2vec; the pre-training text "
      "leaves out these dev documents; dev splits, F):"),
-    ("ablation_pretrain_trf", "**Domain-adaptive MLM pre-training of the transformer encoder** (`spacy project run "
+    ("ablation_pretrain_trf", "**Domain-adaptive MLM pre-training of the transformer encoder** (experiments: `spacy project run "
      "ablation-pretrain-trf`: en_medical's fine-tuning, same config, seed and budget, from the packaged encoder and "
      "from the MLM-adapted one; the pre-training text leaves out these dev documents; dev splits, F):"),
 )
