@@ -1,6 +1,6 @@
 """Run the test suite with the slowest tests listed, and time it (`.ci/run`, `make test-timed`).
 
-    python scripts/time_suite.py [--output metrics/test_suite.json] [-- extra pytest args]
+    python scripts/time_suite.py [--output metrics/test_suite.json] [-- pytest args (default: tests)]
 
 Exits with pytest's code, except that "no tests collected" (pytest's 5) is a failure with a message:
 a CI run that collects nothing has not passed. With --output, also writes the wall time, the machine's
@@ -32,11 +32,11 @@ def counts(junit: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, help="also write the time and counts as JSON")
-    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    parser.add_argument("pytest_args", nargs="*", help="pytest arguments after --, e.g. a test file (default: tests)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
-        command = [sys.executable, "-m", "pytest", "-q", "-rs", "--durations=15", f"--junitxml={junit}", *args.pytest_args, "tests"]
+        command = [sys.executable, "-m", "pytest", "-q", "-rs", "--durations=15", f"--junitxml={junit}", *(args.pytest_args or ["tests"])]
         start = time.perf_counter()
         code = subprocess.run(command, cwd=ROOT).returncode
         seconds = time.perf_counter() - start
