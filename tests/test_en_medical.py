@@ -62,13 +62,18 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def en_medical(built):
-    return spacy.load(built / "en_medical")
+def pipelines(built) -> dict:
+    return {name: spacy.load(built / name) for name in ("en_medical", "en_medical_sm")}
+
+
+@pytest.fixture(scope="module")
+def en_medical(pipelines):
+    return pipelines["en_medical"]
 
 
 @pytest.fixture(scope="module", params=["en_medical", "en_medical_sm"])
-def nlp(request, built):
-    return spacy.load(built / request.param)
+def nlp(request, pipelines):
+    return pipelines[request.param]
 
 
 def spans(doc):
