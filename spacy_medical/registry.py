@@ -57,4 +57,7 @@ create_transformer_with_spelling = registry.architectures.register(
 make_quantize_transformer = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer
 )
+make_quantize_transformer_v2 = registry.callbacks.register(
+    "spacy-medical.quantize_transformer.v2", func=encoder.make_quantize_transformer_v2
+)
 make_trim_heap = registry.callbacks.register("spacy-medical.trim_heap.v1", func=memory.make_trim_heap)

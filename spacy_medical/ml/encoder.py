@@ -166,7 +166,9 @@ def _transformer_models(nlp: Language) -> List[Model]:
     return [pipe.model for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
 
 
-def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, per_channel: bool = True) -> Language:
+def quantize_transformer(
+    nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, per_channel: bool = True, per_sequence: bool = True
+) -> Language:
     """Run the encoder of every transformer pipe in int8 (dynamic quantization) when predicting.
 
     The float encoder stays the pipe's model: training updates it and `nlp.to_disk` saves it, so
@@ -182,6 +184,10 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
     per_channel (bool): One int8 scale per output row of each weight matrix rather than one per
         matrix. On en_medical's dev splits it lost less F1 than one scale per matrix
         (metrics/trf_accuracy_dev.json).
+    per_sequence (bool): Run the int8 encoder on one window at a time. Dynamic quantization
+        scales activations by the range of the whole input tensor, so in a padded batch a note's
+        result would depend on the other notes of its batch; one window at a time, it depends on
+        the note alone, whatever the batch size, process or engine (`.v1` of the callback: False).
     RETURNS (Language): The same pipeline.
     """
     models = _transformer_models(nlp)
@@ -191,7 +197,7 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
         # Marked on the forward function, not in model.attrs: attrs are saved with the weights,
         # and a reloaded pipe that was never wrapped would then claim to be.
         if not getattr(model._func, INT8_MARK, False):
-            model._func = _int8_forward(model._func, [re.compile(p) for p in keep_float], per_channel)
+            model._func = _int8_forward(model._func, [re.compile(p) for p in keep_float], per_channel, per_sequence)
     return nlp
 
 
@@ -201,7 +207,7 @@ def is_quantized(nlp: Language) -> bool:
     return bool(models) and all(getattr(model._func, INT8_MARK, False) for model in models)
 
 
-def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], per_channel: bool) -> Callable:
+def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], per_channel: bool, per_sequence: bool) -> Callable:
     # The float encoder the int8 copy was made from, and the copy (None: make it again).
     cache = {"source": None, "int8": None}
 
@@ -211,7 +217,8 @@ def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], p
             return float_forward(model, docs, is_train)
         shim = model.layers[0].shims[0]
         if cache["int8"] is None or cache["source"] is not shim._model:
-            cache["source"], cache["int8"] = shim._model, _int8_copy(shim._model, keep_float, per_channel)
+            int8 = _int8_copy(shim._model, keep_float, per_channel)
+            cache["source"], cache["int8"] = shim._model, _one_window_at_a_time(int8) if per_sequence else int8
         float_encoder = shim._model
         # Prediction runs eagerly (no backprop callback), so the float encoder is back in place
         # before anything can save or update the pipe.
@@ -254,9 +261,50 @@ def _int8_copy(encoder: "torch.nn.Module", keep_float: Sequence["re.Pattern"], p
     return int8
 
 
-def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
+def _one_window_at_a_time(encoder: "torch.nn.Module") -> "torch.nn.Module":  # noqa: F821
+    """Wrap `encoder` so that each row of a padded batch runs alone, without its padding."""
+    return _per_window_class()(encoder)
+
+
+@functools.cache
+def _per_window_class() -> type:
+    # Defined on first use so that importing this module does not import torch.
+    import torch
+
+    class OneWindowAtATime(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        @property
+        def device(self) -> torch.device:
+            return self.encoder.device
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kwargs: torch.Tensor):
+            if input_ids.shape[0] == 0:
+                return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+            outputs = []
+            for row, length in enumerate(attention_mask.sum(dim=1).long().tolist()):
+                window = {"input_ids": input_ids, "attention_mask": attention_mask, **kwargs}
+                outputs.append(self.encoder(**{key: value[row : row + 1, :length] for key, value in window.items()}))
+            width = input_ids.shape[1]
+            fields = {}
+            for key, first in outputs[0].items():
+                if first.dim() == 3:  # (1, length, hidden): padding positions get zeros, which
+                    # spacy-transformers never reads (it aligns only real wordpieces)
+                    rows = [torch.nn.functional.pad(out[key], (0, 0, 0, width - out[key].shape[1])) for out in outputs]
+                else:  # (1, hidden), such as the pooler's output
+                    rows = [out[key] for out in outputs]
+                fields[key] = torch.cat(rows, dim=0)
+            return type(outputs[0])(**fields)
+
+    return OneWindowAtATime
+
+
+def make_quantize_transformer_v2(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
     """Registered callback: `[nlp.after_pipeline_creation] @callbacks =
-    "spacy-medical.quantize_transformer.v1"` quantizes the encoder of a loaded pipeline.
+    "spacy-medical.quantize_transformer.v2"` quantizes the encoder of a loaded pipeline, one window
+    at a time, so that a note's annotations never depend on the other notes of its batch.
 
     keep_float (List[str]): Regexes of module names left in float; [] quantizes every Linear.
     per_channel (bool): One int8 scale per output row (True) or per weight matrix.
@@ -264,6 +312,16 @@ def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_chan
     """
 
     def quantize(nlp: Language) -> Language:
-        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel)
+        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel, per_sequence=True)
+
+    return quantize
+
+
+def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
+    """`spacy-medical.quantize_transformer.v1`: as `.v2`, with activation scales per padded batch,
+    so results depend on the batch (kept so that pipelines saved with it predict as they did)."""
+
+    def quantize(nlp: Language) -> Language:
+        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel, per_sequence=False)
 
     return quantize
