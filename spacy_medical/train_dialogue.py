@@ -24,7 +24,7 @@ from spacy.util import minibatch
 from thinc.api import Config, fix_random_seed
 
 from .errors import Errors
-from .pipeline.sections import MTS_TO_SECTION, find_turns
+from .pipeline.dialogue import MTS_TO_SECTION, find_turns
 
 MTS_FILES = {
     "train": "MTS-Dialog-TrainingSet.csv",

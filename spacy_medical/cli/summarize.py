@@ -38,7 +38,7 @@ def summarize_cli(
 ) -> None:
     """Print the summary of one note or transcript: key sentences by section, problems,
     symptoms, pertinent negatives and medications."""
-    from ..pipeline.summarizer import format_summary
+    from ..pipeline.summary_lists import format_summary
 
     try:
         summary = summarize_file(path, model, dialogue_model, max_sentences)

@@ -30,8 +30,9 @@ from spacy.training import Example
 
 from ..errors import Errors
 from ..labels import ENTITY_LABELS
-from ..pipeline.sections import find_turns, is_dialogue, score_sections
-from ..pipeline.summarizer import normalize, unit_text
+from ..pipeline.dialogue import find_turns, is_dialogue
+from ..pipeline.sections import score_sections
+from ..pipeline.summary_lists import normalize, unit_text
 
 ACI_TEST_SPLITS = {
     "test1": "clinicalnlp_taskB_test1.csv",
