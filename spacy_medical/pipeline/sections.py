@@ -218,7 +218,7 @@ class MedicalSections(Pipe):
             package's rules (default: the package's rules).
         extra_rules (Optional[List[dict]]): Rules added to those.
         dialogue_model (Optional[Union[str, Path]]): A folder written by
-            `spacy_medical.train_dialogue` (a blank pipeline with a `textcat`).
+            `spacy_medical.training.dialogue` (a blank pipeline with a `textcat`).
         """
         if rules is None:
             self.set_rules(read_rules(RULES_PATH))

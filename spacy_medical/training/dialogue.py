@@ -23,8 +23,8 @@ from spacy.training import Example
 from spacy.util import minibatch
 from thinc.api import Config, fix_random_seed
 
-from .errors import Errors
-from .pipeline.dialogue import MTS_TO_SECTION, find_turns
+from ..errors import Errors
+from ..pipeline.dialogue import MTS_TO_SECTION, find_turns
 
 MTS_FILES = {
     "train": "MTS-Dialog-TrainingSet.csv",
