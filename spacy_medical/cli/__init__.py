@@ -1,5 +1,12 @@
 """`spacy-medical` command line: thin typer commands over importable functions."""
-from .root import app
+import typer
+
+app = typer.Typer(name="spacy-medical", help="Clinical NLP for spaCy.", no_args_is_help=True)
+
+
+@app.callback()
+def _commands() -> None:
+    """Clinical NER, assertion, sections and summaries for spaCy."""
 
 # Each module adds its commands to `app` when imported.
 from . import convert  # noqa: E402,F401
