@@ -33,7 +33,7 @@ class Errors:
     E200 = "{path}, line {line}: a section rule needs 'section' and one of 'pattern' or 'regex'."
     E201 = "{path}, line {line}: unknown section '{section}'. Known: {known}."
     E202 = "{path}, line {line}: the 'regex' of this section rule does not compile."
-    E204 = "{path}: not a dialogue section classifier (no 'textcat' pipe). Train one with spacy_medical.train_dialogue."
+    E204 = "{path}: not a dialogue section classifier (no 'textcat' pipe). Train one with spacy_medical.training.dialogue."
     E205 = "MTS-Dialog file {path} lacks the column '{column}'."
     E206 = "ACI-Bench file {path} lacks the column '{column}'."
     E207 = "Cannot load the model '{model}': give an installed package name or a pipeline folder."
@@ -58,7 +58,7 @@ class Errors:
     E407 = "{path}, line {line}: expected a JSON object with a string 'text' (raw text for pretraining)."
     E408 = "The raw text gives {windows} windows of {length} wordpieces, not more than the {heldout} held out to measure the loss: give more text."
     E409 = "Domain adapter not found at {path}. Run `spacy project run pretrain-trf` (relative paths count from the working directory)."
-    # E450-E469: resumable training (spacy_medical.train_resumable)
+    # E450-E459: resumable training (spacy_medical.training.resumable)
     E450 = "The training corpus gives no examples; check paths.train."
     E451 = "max_epochs < 0 (a corpus streamed, not read once) cannot be checkpointed; train this config with `spacy train`."
     E452 = "spacy-medical train runs accumulate_gradient = 1 without frozen or annotating components; train this config with `spacy train`."
@@ -73,6 +73,9 @@ class Errors:
     E321 = "The {what} '{path}' cannot be written ({reason}); nothing was started."
     E322 = "{path}, row {row} (lines {first}-{last}): a quote opened here is never closed, so lines {first}-{last} (the rest of the file) could not be read as records. Close the quote and run again."
     E323 = "--resume: outputs exist but no checkpoint {path} does; they were not written by a resumable run of this job. Pass --overwrite to start over."
+    # E460-E499: pipeline layering and safe checkpoints (spacy_medical.training.checkpoint)
+    E460 = "{path}: a checkpoint pickled by an earlier version; it is never unpickled (unpickling can run code). Run again without --resume to start over."
+    E461 = "{path}: the checkpoint's arrays cannot be read without pickle ({reason}); run again without --resume to start over."
 
 
 class Warnings:

@@ -11,10 +11,7 @@ from spacy.util import registry
 from .extensions import install_extensions
 from .io import lexicons, training
 from .ml import encoder, memory, spelling
-from .pipeline import sentences
-from .pipeline import sections, summarizer
-from .pipeline import context
-from .pipeline import abbreviations
+from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
 
 install_extensions()
 
@@ -35,7 +32,7 @@ make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
 make_assertion_scorer = registry.scorers.register(
-    "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
+    "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
 )
 make_sections_scorer = registry.scorers.register(
     "spacy-medical.sections_scorer.v1", func=sections.make_sections_scorer

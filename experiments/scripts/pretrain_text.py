@@ -16,7 +16,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_medical.evaluate.summary import read_aci
+from spacy_medical.io.aci_bench import read_aci
 from spacy_medical.io.corpora import corpora_dir
 
 ACI_FILES = ("train.csv", "valid.csv")

@@ -4,7 +4,7 @@ from pathlib import Path
 import typer
 from spacy.cli._util import parse_config_overrides
 
-from ..train_resumable import train
+from ..training.resumable import train
 from . import app
 
 

