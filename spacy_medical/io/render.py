@@ -130,8 +130,9 @@ def render_note_text(text: str, record: Dict[str, Any]) -> str:
         if label:
             parts.append(f'<section data-section="{html.escape(label)}"><span class="section-name">'
                          f'{html.escape(_section_name(label))}</span>{body}</section>')
-        else:
+        elif text[start:end].strip():
             parts.append(f"<span>{body}</span>")
+        # Whitespace between two sections is not shown: the section blocks already break lines.
     return f'<div class="note-text">{"".join(parts)}</div>'
 
 

@@ -21,7 +21,6 @@
     document.getElementById("model").textContent =
       "Model " + info.model + " " + info.model_version + " \u00b7 up to " + info.max_chars + " characters per note";
     keyRow.hidden = !info.auth_required;
-    document.getElementById("legend").innerHTML = info.legend_html || "";
   }).catch(() => { document.getElementById("model").textContent = "The server does not answer."; });
 
   form.addEventListener("submit", async (event) => {
