@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from spacy.language import Language
 
 from ..batch.local import DEFAULT_CHUNK_CHARS, model_info
@@ -72,7 +73,8 @@ def create_app(
         yield
         worker.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc from assets in the package, not from a CDN (works offline).
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="spacy-medical",
         version=version,
@@ -158,7 +160,8 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     known = {"/", "/health", "/annotate", "/summarize", "/fhir", "/render", "/docs", "/redoc",
-             "/openapi.json", "/docs/oauth2-redirect", *(f"/static/{p.name}" for p in STATIC.iterdir())}
+             "/openapi.json", "/docs/oauth2-redirect", *(f"/static/{p.name}" for p in STATIC.iterdir()),
+             *(f"/static-offline-docs/{name}" for name in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"))}
     app.add_middleware(AccessLog, known_paths=known)
     _register_note_schema(app)
     return app

@@ -163,6 +163,9 @@ def test_page_and_docs_are_served_without_external_resources(client):
         body = client.get(f"/static/{asset}").text
         assert "http://" not in body and "https://" not in body and "@import" not in body
     assert "http" not in page.text.replace('http-equiv', '')
+    docs = client.get("/docs").text
+    assert "swagger-ui-bundle.js" in docs and "cdn" not in docs and "https://" not in docs
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/annotate", "/summarize", "/fhir", "/health"} <= set(schema["paths"])
     assert "Note" in schema["components"]["schemas"]
