@@ -111,14 +111,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("metrics/service_throughput.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        model = resolve_model(args.model, tmp)
-        src = tmp / "export.csv"
+        model = resolve_model(args.model, Path(tmp))
+        src = Path(tmp) / "export.csv"
         texts = write_export(src, args.n_notes)
-        words = sum(len(t.split()) for t in texts)
-        max_chars = max(len(t) for t in texts) + 1
         port = free_port()
-        server = start_server(model, port, max_chars)
+        server = start_server(model, port, max_chars=max(len(t) for t in texts) + 1)
+        words = sum(len(t.split()) for t in texts)
         try:
             clients = Clients(port, args.clients)
             notes = [{"note_id": f"SYN{i:07d}", "text": t} for i, t in enumerate(texts)]
@@ -130,7 +128,7 @@ def main() -> None:
             list(nlp.pipe(texts[:20]))  # warm-up
             for _ in range(args.rounds):
                 start = time.perf_counter()
-                result = annotate(src, tmp / "out.jsonl", model=nlp, progress=False)
+                result = annotate(src, Path(tmp) / "out.jsonl", model=nlp, progress=False)
                 batch_s.append(time.perf_counter() - start)
                 assert result.annotated == args.n_notes, result.accounting
                 start = time.perf_counter()

@@ -40,6 +40,9 @@ _VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-stat
 _CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-category"
 _OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 _ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+# Qualifier -> status, the first that applies wins (a negated uncertain mention is refuted).
+_CONDITION_STATUS = {"negated": "refuted", "uncertain": "provisional", "hypothetical": "unconfirmed"}
+_MEDICATION_STATUS = {"negated": "not-taken", "historical": "completed", "hypothetical": "intended"}
 # uuid5 namespace of this package's resource ids.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:spacy-medical:fhir")
 
@@ -88,15 +91,13 @@ def _extensions(ent: Dict[str, Any], note_id: Optional[str]) -> List[Dict[str, A
     return extensions
 
 
+def _status(ent: Dict[str, Any], by_qualifier: Dict[str, str], default: str) -> str:
+    """The status of the first qualifier of `by_qualifier` (in its order) that the entity has."""
+    return next((status for name, status in by_qualifier.items() if ent.get(name)), default)
+
+
 def _condition(ent: Dict[str, Any], subject: Dict[str, Any]) -> Dict[str, Any]:
-    if ent.get("negated"):
-        status = "refuted"
-    elif ent.get("uncertain"):
-        status = "provisional"
-    elif ent.get("hypothetical"):
-        status = "unconfirmed"
-    else:
-        status = "confirmed"
+    status = _status(ent, _CONDITION_STATUS, "confirmed")
     return {
         "resourceType": "Condition",
         "verificationStatus": {"coding": [{"system": _VERIFICATION_SYSTEM, "code": status}]},
@@ -131,17 +132,9 @@ def _observation(ent: Dict[str, Any], subject: Dict[str, Any]) -> Dict[str, Any]
 
 
 def _medication(ent: Dict[str, Any], subject: Dict[str, Any]) -> Dict[str, Any]:
-    if ent.get("negated"):
-        status = "not-taken"
-    elif ent.get("historical"):
-        status = "completed"
-    elif ent.get("hypothetical"):
-        status = "intended"
-    else:
-        status = "active"
     resource = {
         "resourceType": "MedicationStatement",
-        "status": status,
+        "status": _status(ent, _MEDICATION_STATUS, "active"),
         "medicationCodeableConcept": _concept(ent),
         "subject": subject,
     }
