@@ -116,6 +116,10 @@ def parse_notes(body: bytes, content_type: str, max_chars: int, max_notes: int =
         raise problem(400, Errors.E600.format(line="?", column="?") + " It is not UTF-8.", "json_invalid")
     except json.JSONDecodeError as err:
         raise problem(400, Errors.E600.format(line=err.lineno, column=err.colno), "json_invalid")
+    except (ValueError, RecursionError) as err:
+        # A number over Python's digit limit, or nesting deeper than the parser's recursion.
+        reason = "nested too deeply" if isinstance(err, RecursionError) else "a number too long"
+        raise problem(400, Errors.E600.format(line="?", column="?") + f" It holds {reason}.", "json_invalid")
     single = isinstance(data, dict)
     if isinstance(data, list) and not 1 <= len(data) <= max_notes:
         raise problem(422, Errors.E605.format(limit=max_notes, count=len(data)), "notes_count")

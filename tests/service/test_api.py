@@ -49,6 +49,8 @@ def test_summarize_gives_readable_summary_without_internal_units(client):
 HOSTILE = [
     ("invalid JSON", b'{"note_id": "x", "text": ', JSON, 400, "not valid JSON"),
     ("not UTF-8", b'{"note_id": "x", "text": "\xff\xfe"}', JSON, 400, "not UTF-8"),
+    ("deep nesting", b"[" * 100_000, JSON, 400, "nested too deeply"),
+    ("huge number", b'{"note_id": ' + b"9" * 5000 + b', "text": "asthma"}', JSON, 400, "number too long"),
     ("wrong content type", b"note_id=x&text=asthma", {"content-type": "application/x-www-form-urlencoded"}, 415, "Content-Type"),
     ("no content type", b'{"note_id": "x", "text": "asthma"}', {"content-type": ""}, 415, "Content-Type"),
     ("wrong type of id", b'{"note_id": 7, "text": "asthma"}', JSON, 422, "valid string"),
@@ -169,3 +171,23 @@ def test_page_and_docs_are_served_without_external_resources(client):
     schema = client.get("/openapi.json").json()
     assert {"/annotate", "/summarize", "/fhir", "/health"} <= set(schema["paths"])
     assert "Note" in schema["components"]["schemas"]
+
+
+def test_an_unexpected_error_is_a_json_500_without_trace_or_text(clinical_nlp, caplog):
+    from fastapi.testclient import TestClient
+
+    from spacy_medical.service import create_app
+
+    app = create_app(clinical_nlp)
+
+    async def broken(records):
+        raise RuntimeError(f"bug while reading {records[0].text}")  # quotes the note, as bugs do
+
+    app.state.worker.annotate = broken
+    caplog.set_level(logging.INFO)
+    with TestClient(app) as test_client:  # raises if the exception escaped to the server
+        response = test_client.post("/annotate", json={"note_id": "e", "text": f"{SECRET} has asthma"})
+        assert response.status_code == 500 and response.json()["detail"][0]["type"] == "server_error"
+        assert "RuntimeError" in response.text and SECRET not in response.text and "Traceback" not in response.text
+        assert test_client.get("/health").status_code == 200
+    assert SECRET not in caplog.text and "unhandled RuntimeError in POST /annotate" in caplog.text
