@@ -110,16 +110,17 @@ def create_app(
                 "max_chars": max_chars, "max_notes": max_notes, "auth_required": api_key is not None}
 
     @app.post("/annotate", tags=["notes"], openapi_extra=OPENAPI_BODY)
-    async def annotate(request: Request) -> Any:
+    async def annotate(request: Request) -> JSONResponse:
         """Annotate notes: records in the batch annotator's JSONL schema (a list for a list).
 
         A note that makes a component fail gets `status: "failed"` and an `error`, the others
         are annotated as usual."""
         records, _, single = await annotate_request(request)
-        return records[0] if single else records
+        # Records are plain JSON already (the batch job writes them with json.dumps).
+        return JSONResponse(records[0] if single else records)
 
     @app.post("/summarize", tags=["notes"], openapi_extra=OPENAPI_BODY)
-    async def summarize(request: Request) -> Any:
+    async def summarize(request: Request) -> JSONResponse:
         """The summary of each note: its text and its problems, symptoms, negatives, medications."""
         records, _, single = await annotate_request(request)
         answers = []
@@ -132,7 +133,7 @@ def create_app(
             else:
                 answer["error"] = record.get("error")
             answers.append(answer)
-        return answers[0] if single else answers
+        return JSONResponse(answers[0] if single else answers)
 
     @app.post("/fhir", tags=["notes"], openapi_extra=OPENAPI_BODY,
               responses={200: {"content": {"application/fhir+json": {}}}})
