@@ -66,7 +66,7 @@ class Errors:
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
 
     # E600-E649: HTTP service (spacy_medical.service, spacy_medical.cli.serve)
-    E600 = "The request body is not valid JSON (line {line}, column {column})."
+    E600 = "The request body is not valid JSON: {reason}."
     E601 = "Send the notes as JSON with the header 'Content-Type: application/json' (got '{content_type}')."
     E602 = "The request body is over {limit} bytes; send fewer or shorter notes per request."
     E603 = "Note {index} (note_id {note_id}): the text has {length} characters, the limit is {limit} (serve --max-chars)."
@@ -77,6 +77,7 @@ class Errors:
     E608 = "The environment variable {name} (named by --api-key-env) is not set or empty."
     E609 = "The server failed on this request ({error_type}); the note text is not logged, see the server log for the request."
     E610 = "The service needs its extra: pip install 'spacy-medical[serve]' ({reason})."
+    E611 = "Send a JSON object with 'note_id' and 'text', or a list of them."
 
 
 class Warnings:

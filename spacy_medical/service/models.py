@@ -113,13 +113,13 @@ def parse_notes(body: bytes, content_type: str, max_chars: int, max_notes: int =
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise problem(400, Errors.E600.format(line="?", column="?") + " It is not UTF-8.", "json_invalid")
+        raise problem(400, Errors.E600.format(reason="it is not UTF-8"), "json_invalid")
     except json.JSONDecodeError as err:
-        raise problem(400, Errors.E600.format(line=err.lineno, column=err.colno), "json_invalid")
+        raise problem(400, Errors.E600.format(reason=f"line {err.lineno}, column {err.colno}"), "json_invalid")
     except (ValueError, RecursionError) as err:
         # A number over Python's digit limit, or nesting deeper than the parser's recursion.
         reason = "nested too deeply" if isinstance(err, RecursionError) else "a number too long"
-        raise problem(400, Errors.E600.format(line="?", column="?") + f" It holds {reason}.", "json_invalid")
+        raise problem(400, Errors.E600.format(reason=reason), "json_invalid")
     single = isinstance(data, dict)
     if isinstance(data, list) and not 1 <= len(data) <= max_notes:
         raise problem(422, Errors.E605.format(limit=max_notes, count=len(data)), "notes_count")
@@ -127,7 +127,7 @@ def parse_notes(body: bytes, content_type: str, max_chars: int, max_notes: int =
         parsed = _NOTES_ADAPTER.validate_python(data)
     except ValidationError as err:
         detail = _validation_detail(err, single) if isinstance(data, (dict, list)) else [
-            {"loc": ["body"], "msg": "Send a JSON object {note_id, text} or a list of them.", "type": "model_type"}]
+            {"loc": ["body"], "msg": Errors.E611, "type": "model_type"}]
         raise RequestProblem(422, detail)
     notes = [parsed] if single else list(parsed)
     problems = []
