@@ -77,6 +77,20 @@ class Errors:
     E460 = "{path}: a checkpoint pickled by an earlier version; it is never unpickled (unpickling can run code). Run again without --resume to start over."
     E461 = "{path}: the checkpoint's arrays cannot be read without pickle ({reason}); run again without --resume to start over."
 
+    # E600-E649: HTTP service (spacy_medical.service, spacy_medical.cli.serve)
+    E600 = "The request body is not valid JSON: {reason}."
+    E601 = "Send the notes as JSON with the header 'Content-Type: application/json' (got '{content_type}')."
+    E602 = "The request body is over {limit} bytes; send fewer or shorter notes per request."
+    E603 = "Note {index} (note_id {note_id}): the text has {length} characters, the limit is {limit} (serve --max-chars)."
+    E604 = "Note {index}: field '{field}' holds {what}; remove it (a NUL or control character, or a lone surrogate from a broken encoding)."
+    E605 = "Send between 1 and {limit} notes per request; got {count}."
+    E606 = "Missing or wrong API key: send the header 'Authorization: Bearer <key>'."
+    E607 = "The server is busy ({pending} notes waiting); retry in a moment."
+    E608 = "The environment variable {name} (named by --api-key-env) is not set or empty."
+    E609 = "The server failed on this request ({error_type}); the note text is not logged, see the server log for the request."
+    E610 = "The service needs its extra: pip install 'spacy-medical[serve]' ({reason})."
+    E611 = "Send a JSON object with 'note_id' and 'text', or a list of them."
+
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."
