@@ -64,6 +64,8 @@ class Errors:
     E452 = "spacy-medical train runs accumulate_gradient = 1 without frozen or annotating components; train this config with `spacy train`."
     E453 = "{path}: checkpoint format {found}, this version reads {expected}; run again without --resume to start over."
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
+    # E550-E599: de-identification (medical_deid, spacy_medical.deid_data, spacy-medical deidentify)
+    E550 = "{where}: unbalanced PHI markup ('[[' or '{{{{' left after parsing)."
 
 
 class Warnings:
