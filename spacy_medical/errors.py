@@ -66,6 +66,12 @@ class Errors:
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
     # E550-E599: de-identification (medical_deid, spacy_medical.deid_data, spacy-medical deidentify)
     E550 = "{where}: unbalanced PHI markup ('[[' or '{{{{' left after parsing)."
+    E551 = "medical_deid rule {index}: {reason}."
+    E552 = "medical_deid: unknown mode '{mode}'. Choose one of: {modes}."
+    E553 = "{path}: medical_deid rules file not found; was the pipeline saved with this component?"
+    E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
+    E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
+    E556 = "{path}: no notes to evaluate."
 
 
 class Warnings:

@@ -1,0 +1,261 @@
+"""The PHI finder of `medical_deid`: patterns and context cues over the note text.
+
+Structured PHI (dates, phone numbers, e-mails, record numbers, addresses) is found by regular
+expressions. Names are found where a note announces them: titles ("Dr.", "Mrs"), field labels
+("Patient:", "Caller:"), "signed by", relations ("daughter Ruby"), signatures ("NAME, MD"), a
+first name followed by a surname, and then every other occurrence of a name found once in the
+same note. Eponyms in clinical terms ("Parkinson disease", "Foley catheter") are never names.
+All words and patterns are data (`rules/phi_rules.jsonl`, `rules/phi_names.jsonl`).
+"""
+import re
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from ..errors import Errors
+
+Candidate = Tuple[int, int, str]
+# When candidates of two labels overlap, the merged span takes the label that comes first here:
+# the structured patterns are more certain than the name cues.
+LABEL_PRIORITY = ("CONTACT", "ID", "AGE", "DATE", "LOCATION", "NAME")
+# State codes that are also credentials or words ("Lin, MD"); taken only with a ZIP code.
+AMBIGUOUS_STATES = {"MD", "PA", "DO", "OR", "IN", "ME", "OK", "HI", "ID", "DE", "CO", "LA", "MA", "MS", "MT", "NE", "OH", "SC", "SD"}
+_WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*\.?)")
+_TITLECASE = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*")
+_MONTHS_WEEKDAYS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+
+
+class PHIRules:
+    """Compiled PHI patterns, cue words and name lexicons.
+
+    rules (Iterable[Dict]): Rows of `phi_rules.jsonl`: {"kind": "pattern", "label", "regex",
+        optional "group" or "groups"} or {"kind": "words", "list", "words"}.
+    names (Iterable[Dict]): Rows of `phi_names.jsonl`: {"list": "first_names"|"last_names", "words"}.
+    """
+
+    def __init__(self, rules: Iterable[Dict[str, Any]], names: Iterable[Dict[str, Any]]) -> None:
+        self.patterns: List[Tuple[str, re.Pattern, List[Any]]] = []
+        self.words: Dict[str, Set[str]] = {}
+        for index, row in enumerate(rules, start=1):
+            if row.get("kind") == "words":
+                self.words[row["list"]] = set(row["words"])
+            elif row.get("kind") == "pattern":
+                try:
+                    regex = re.compile(row["regex"])
+                except (re.error, KeyError) as err:
+                    raise ValueError(Errors.E551.format(index=index, reason=type(err).__name__)) from None
+                groups = row.get("groups") or [row.get("group", 0)]
+                self.patterns.append((row["label"], regex, groups))
+            else:
+                raise ValueError(Errors.E551.format(index=index, reason="'kind' must be 'pattern' or 'words'"))
+        lists = {row["list"]: {w.lower() for w in row["words"]} for row in names}
+        self.first_names = lists.get("first_names", set())
+        self.last_names = lists.get("last_names", set())
+        for needed in ("titles", "name_fields", "by_verbs", "relations", "credentials", "not_names", "term_heads"):
+            self.words.setdefault(needed, set())
+        self.not_names = {w.lower() for w in self.words["not_names"]} | _MONTHS_WEEKDAYS
+        self.credentials = self.words["credentials"]
+        self.titles = {t.rstrip(".") for t in self.words["titles"]}
+        self._compile_cues()
+
+    def _compile_cues(self) -> None:
+        def alternation(words: Iterable[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+        self.title_cue = re.compile(rf"(?<![A-Za-z])({alternation(self.titles)})\.?[ \t]+")
+        self.field_cue = re.compile(rf"(?<![A-Za-z])(?:{alternation(self.words['name_fields'])})[ \t]*:[ \t]*")
+        self.by_cue = re.compile(rf"\b(?:{alternation(self.words['by_verbs'])})\b[^\n]{{0,30}}?[ \t]by:?[ \t]+")
+        self.relation_cue = re.compile(rf"\b(?i:{alternation(self.words['relations'])})(?:['’]s)?,?[ \t]+(?:(?:is|named|called)[ \t]+)?")
+        self.patient_cue = re.compile(r"\b(?:[Pp]atient|[Pp]t\.?|PATIENT)[ \t]+(?=[A-Z][a-z]|[a-z]\.[ \t]?[a-z])")
+        self.credential_after = re.compile(rf",?[ \t]*(?:{alternation(self.credentials)})(?![A-Za-z])")
+        heads = alternation(self.words["term_heads"])
+        self.clinical_term = re.compile(
+            rf"\b[A-Z][a-z]+(?:['’]s)?(?:[- ][A-Z][a-z]+(?:['’]s)?)*[ \t]+(?:[a-z]+[ \t]+)?(?:{heads})\b"
+        )
+        self.name_pair = re.compile(r"(?=\b([A-Z][a-z]+)[ \t]+([A-Z][a-z]+|[A-Z]\.)(?:[ \t]+([A-Z][a-z]+(?:-[A-Z][a-z]+)?))?\b)")
+
+    # --- names ---------------------------------------------------------------------------
+    def _is_name_word(self, bare: str, lower: str, first: bool, after_initial: bool) -> bool:
+        low = bare.lower()
+        if low in self.not_names or bare in self.credentials or bare in self.titles:
+            return False
+        if _TITLECASE.fullmatch(bare):
+            return low not in STOP_WORDS or low in self.first_names or low in self.last_names
+        if bare.isupper() and bare.isalpha() and len(bare) >= 2:
+            return low not in STOP_WORDS
+        if bare.islower() and bare.isalpha():
+            in_lexicon = low in self.first_names or low in self.last_names
+            return in_lexicon or after_initial or (lower == "any" and first and low not in STOP_WORDS and len(bare) >= 2)
+        return False
+
+    def take_name(self, text: str, pos: int, lower: str = "lexicon", comma: bool = False) -> Optional[Tuple[int, int]]:
+        """The name that starts at `pos` (after a cue), as (start, end), or None.
+
+        lower (str): "any" takes a first lower-case word that is no stop word ("caller: rose");
+            "lexicon" takes lower-case words only from the name lexicons.
+        comma (bool): Also take "LAST, FIRST".
+        """
+        start = end = None
+        words, after_initial = 0, False
+        p = pos
+        while words < 3:
+            m = _WORD.match(text, p)
+            if not m:
+                break
+            token = m.group(1)
+            bare = token.rstrip(".")
+            if bare.endswith(("'s", "’s")):
+                bare = bare[:-2]
+            initial = len(bare) == 1 and token.endswith(".")
+            if words == 0 and bare in self.titles:
+                p = _skip_blanks(text, m.end())
+                continue
+            if not (initial or self._is_name_word(bare, lower, words == 0, after_initial)):
+                break
+            start = m.start(1) if start is None else start
+            end = m.start(1) + len(bare) + (1 if initial else 0)
+            words, after_initial = words + 1, initial
+            if token.endswith(".") and not initial:
+                break
+            nxt = re.match(r"[ \t]?(?=[A-Za-z])", text[end:end + 2])
+            if not nxt:
+                break
+            p = end + nxt.end()
+        if start is None or (after_initial and words == 1):
+            return None
+        if comma and words == 1:
+            m = re.match(r",[ \t]?([A-Z][a-z]+|[A-Z]{2,})\b", text[end:end + 40])
+            if m and m.group(1).lower() in self.first_names:
+                end += m.end()
+        return start, end
+
+    def find_names(self, text: str) -> List[Candidate]:
+        found: List[Tuple[int, int]] = []
+
+        def take(pos: int, lower: str, comma: bool = False) -> Optional[Tuple[int, int]]:
+            span = self.take_name(text, pos, lower, comma)
+            if span:
+                found.append(span)
+            return span
+
+        for m in self.title_cue.finditer(text):
+            take(m.end(), "any" if len(m.group(1)) <= 3 else "lexicon")
+        for m in self.field_cue.finditer(text):
+            take(m.end(), "any", comma=True)
+        for m in self.by_cue.finditer(text):
+            take(m.end(), "any")
+        for m in self.patient_cue.finditer(text):
+            take(m.end(), "lexicon")
+        for m in self.relation_cue.finditer(text):
+            span = take(m.end(), "lexicon")
+            # "daughters Summer and Autumn"
+            while span:
+                more = re.match(r"[ \t]+(?:and|&|or)[ \t]+", text[span[1]:span[1] + 8])
+                span = take(span[1] + more.end(), "lexicon") if more else None
+        for m in re.finditer(r"(?m)^[ \t]*(?:--?|—)?[ \t]*", text):
+            # Signatures: "NAME, MD" or "-- NAME RN" at the start of a line.
+            span = self.take_name(text, m.end(), "any", comma=True)
+            if span and self.credential_after.match(text, span[1]):
+                found.append(span)
+        found.extend(self._signature_line(text))
+        found.extend(self._name_pairs(text))
+        found.extend(self._propagate(text, found))
+        return [(s, e, "NAME") for s, e in found]
+
+    def _signature_line(self, text: str) -> List[Tuple[int, int]]:
+        """The last line of a note, when it is a short signature ("Paul Forrest, Endocrinology")."""
+        lines = [m for m in re.finditer(r"(?m)^[ \t]*(?:--?|—)?[ \t]*(.+?)[ \t]*$", text) if m.group(1).strip()]
+        if not lines or len(lines[-1].group(1).split()) > 6:
+            return []
+        span = self.take_name(text, lines[-1].start(1), "any")
+        if span and re.match(r"[ \t]*(?:,|[-–—][ \t]|$)", text[span[1]:span[1] + 3] or ""):
+            return [span]
+        return []
+
+    def _name_pairs(self, text: str) -> List[Tuple[int, int]]:
+        """Capitalised first name + surname (+ surname): "Tom Bishop", "Rose Marie Baker"."""
+        spans = []
+        for m in self.name_pair.finditer(text):
+            first, second, third = m.group(1), m.group(2), m.group(3)
+            if first.lower() not in self.first_names or first.lower() in self.not_names:
+                continue
+            if third and third.lower() in self.last_names and (second.endswith(".") or second.lower() in self.first_names | self.last_names):
+                spans.append((m.start(1), m.end(3)))
+            elif second.lower() in self.last_names and second.lower() not in self.not_names:
+                spans.append((m.start(1), m.end(2)))
+        return spans
+
+    def _propagate(self, text: str, found: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """Every other occurrence, in the same note, of a capitalised name word found once."""
+        words = set()
+        for start, end in found:
+            for word in re.findall(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]{3,}", text[start:end]):
+                if word.lower() not in self.not_names and word.lower() not in STOP_WORDS and word not in self.credentials:
+                    words.add(word)
+        if not words:
+            return []
+        pattern = re.compile(rf"\b(?:{'|'.join(re.escape(w) for w in sorted(words, key=len, reverse=True))})\b")
+        return [m.span() for m in pattern.finditer(text)]
+
+    # --- everything ----------------------------------------------------------------------
+    def find(self, text: str) -> List[Candidate]:
+        """All PHI in `text`, as merged, non-overlapping (start, end, label), sorted."""
+        candidates: List[Candidate] = []
+        for label, regex, groups in self.patterns:
+            for m in regex.finditer(text):
+                if "state" in groups and m.group("state") in AMBIGUOUS_STATES and not m.group("zip"):
+                    continue
+                for group in groups:
+                    if m.group(group) and m.start(group) < m.end(group):
+                        candidates.append((m.start(group), m.end(group), label))
+        candidates = [c for c in candidates if c[2] != "LOCATION" or self._is_place(text[c[0]:c[1]])]
+        candidates.extend(self._after_place(text, candidates))
+        candidates.extend(self.find_names(text))
+        protected = [m.span() for m in self.clinical_term.finditer(text)]
+        candidates = [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
+        return merge_candidates(candidates)
+
+    def _is_place(self, value: str) -> bool:
+        first = value.split()[0].rstrip(".,").lower() if value.split() else ""
+        return first not in self.not_names and first.capitalize() not in self.titles
+
+    def _after_place(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
+        """ "St. Agnes Hospital, Baltimore" / "44 Cedar Lane, Quincy": the city after a place."""
+        found = []
+        for start, end, label in candidates:
+            if label != "LOCATION":
+                continue
+            m = re.match(r",[ \t]+([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)\b(?![ \t]*[a-z.])", text[end:end + 40])
+            if m and self._is_place(m.group(1)):
+                found.append((end + m.start(1), end + m.end(1), "LOCATION"))
+        return found
+
+
+def _skip_blanks(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t":
+        pos += 1
+    return pos
+
+
+def _overlaps(candidate: Candidate, spans: List[Tuple[int, int]]) -> bool:
+    return any(candidate[0] < end and start < candidate[1] for start, end in spans)
+
+
+def merge_candidates(candidates: List[Candidate]) -> List[Candidate]:
+    """Merge overlapping candidates into their union, labelled by LABEL_PRIORITY.
+
+    A union rather than a choice: a part of a PHI string left unmasked is a leak.
+    """
+    merged: List[List[Any]] = []
+    for start, end, label in sorted(candidates):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            if LABEL_PRIORITY.index(label) < LABEL_PRIORITY.index(last[2]):
+                last[2] = label
+        else:
+            merged.append([start, end, label])
+    return [(s, e, label) for s, e, label in merged]
