@@ -38,25 +38,29 @@ class PHIRules:
 
     def __init__(self, rules: Iterable[Dict[str, Any]], names: Iterable[Dict[str, Any]]) -> None:
         self.patterns: List[Tuple[str, re.Pattern, List[Any]]] = []
+        self.vetoes: List[Tuple[str, re.Pattern]] = []
         self.words: Dict[str, Set[str]] = {}
         for index, row in enumerate(rules, start=1):
             if row.get("kind") == "words":
                 self.words[row["list"]] = set(row["words"])
-            elif row.get("kind") == "pattern":
+            elif row.get("kind") in ("pattern", "veto"):
                 try:
                     regex = re.compile(row["regex"])
                 except (re.error, KeyError) as err:
                     raise ValueError(Errors.E551.format(index=index, reason=type(err).__name__)) from None
-                groups = row.get("groups") or [row.get("group", 0)]
-                self.patterns.append((row["label"], regex, groups))
+                if row["kind"] == "veto":
+                    # Text that looks like PHI of this label but is not ("pain 6/10").
+                    self.vetoes.append((row["label"], regex))
+                else:
+                    self.patterns.append((row["label"], regex, row.get("groups") or [row.get("group", 0)]))
             else:
-                raise ValueError(Errors.E551.format(index=index, reason="'kind' must be 'pattern' or 'words'"))
+                raise ValueError(Errors.E551.format(index=index, reason="'kind' must be 'pattern', 'veto' or 'words'"))
         lists = {row["list"]: {w.lower() for w in row["words"]} for row in names}
         self.first_names = lists.get("first_names", set())
         self.last_names = lists.get("last_names", set())
-        for needed in ("titles", "name_fields", "by_verbs", "relations", "credentials", "not_names", "term_heads"):
+        for needed in ("titles", "name_fields", "by_verbs", "signature_verbs", "relations", "credentials", "not_names", "term_heads"):
             self.words.setdefault(needed, set())
-        self.not_names = {w.lower() for w in self.words["not_names"]} | _MONTHS_WEEKDAYS
+        self.not_names = {w.lower() for w in self.words["not_names"]}
         self.credentials = self.words["credentials"]
         self.titles = {t.rstrip(".") for t in self.words["titles"]}
         self._compile_cues()
@@ -68,6 +72,7 @@ class PHIRules:
         self.title_cue = re.compile(rf"(?<![A-Za-z])({alternation(self.titles)})\.?[ \t]+")
         self.field_cue = re.compile(rf"(?<![A-Za-z])(?:{alternation(self.words['name_fields'])})[ \t]*:[ \t]*")
         self.by_cue = re.compile(rf"\b(?:{alternation(self.words['by_verbs'])})\b[^\n]{{0,30}}?[ \t]by:?[ \t]+")
+        self.signature_cue = re.compile(rf"\b(?:{alternation(self.words['signature_verbs'])})\b[^\n]{{0,30}}?[ \t]by:?[ \t]+")
         self.relation_cue = re.compile(rf"\b(?i:{alternation(self.words['relations'])})(?:['’]s)?,?[ \t]+(?:(?:is|named|called)[ \t]+)?")
         self.patient_cue = re.compile(r"\b(?:[Pp]atient|[Pp]t\.?|PATIENT)[ \t]+(?=[A-Z][a-z]|[a-z]\.[ \t]?[a-z])")
         self.credential_after = re.compile(rf",?[ \t]*(?:{alternation(self.credentials)})(?![A-Za-z])")
@@ -79,15 +84,19 @@ class PHIRules:
 
     # --- names ---------------------------------------------------------------------------
     def _is_name_word(self, bare: str, lower: str, first: bool, after_initial: bool) -> bool:
+        """Whether `bare` can be part of a name after a cue. `lower` is "any", "lexicon" or
+        "strict" (capitalised words too must be in the name lexicons: "Patient Education")."""
         low = bare.lower()
-        if low in self.not_names or bare in self.credentials or bare in self.titles:
+        if bare in self.credentials or bare in self.titles:
             return False
-        if _TITLECASE.fullmatch(bare):
-            return low not in STOP_WORDS or low in self.first_names or low in self.last_names
-        if bare.isupper() and bare.isalpha() and len(bare) >= 2:
-            return low not in STOP_WORDS
+        in_lexicon = low in self.first_names or low in self.last_names
+        if _TITLECASE.fullmatch(bare) or (bare.isupper() and bare.isalpha() and len(bare) >= 2):
+            if lower == "strict":
+                return in_lexicon
+            return in_lexicon or (low not in STOP_WORDS and low not in self.not_names)
+        if low in self.not_names:
+            return False
         if bare.islower() and bare.isalpha():
-            in_lexicon = low in self.first_names or low in self.last_names
             return in_lexicon or after_initial or (lower == "any" and first and low not in STOP_WORDS and len(bare) >= 2)
         return False
 
@@ -146,15 +155,17 @@ class PHIRules:
         for m in self.field_cue.finditer(text):
             take(m.end(), "any", comma=True)
         for m in self.by_cue.finditer(text):
+            take(m.end(), "lexicon")
+        for m in self.signature_cue.finditer(text):
             take(m.end(), "any")
         for m in self.patient_cue.finditer(text):
-            take(m.end(), "lexicon")
+            take(m.end(), "strict")
         for m in self.relation_cue.finditer(text):
-            span = take(m.end(), "lexicon")
+            span = take(m.end(), "strict")
             # "daughters Summer and Autumn"
             while span:
                 more = re.match(r"[ \t]+(?:and|&|or)[ \t]+", text[span[1]:span[1] + 8])
-                span = take(span[1] + more.end(), "lexicon") if more else None
+                span = take(span[1] + more.end(), "strict") if more else None
         for m in re.finditer(r"(?m)^[ \t]*(?:--?|—)?[ \t]*", text):
             # Signatures: "NAME, MD" or "-- NAME RN" at the start of a line.
             span = self.take_name(text, m.end(), "any", comma=True)
@@ -193,7 +204,8 @@ class PHIRules:
         words = set()
         for start, end in found:
             for word in re.findall(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]{3,}", text[start:end]):
-                if word.lower() not in self.not_names and word.lower() not in STOP_WORDS and word not in self.credentials:
+                low = word.lower()
+                if low not in self.not_names and low not in STOP_WORDS and low not in _MONTHS_WEEKDAYS and word not in self.credentials:
                     words.add(word)
         if not words:
             return []
@@ -212,6 +224,9 @@ class PHIRules:
                     if m.group(group) and m.start(group) < m.end(group):
                         candidates.append((m.start(group), m.end(group), label))
         candidates = [c for c in candidates if c[2] != "LOCATION" or self._is_place(text[c[0]:c[1]])]
+        for label, regex in self.vetoes:
+            vetoed = [m.span() for m in regex.finditer(text)]
+            candidates = [c for c in candidates if c[2] != label or not _overlaps(c, vetoed)]
         candidates.extend(self._after_place(text, candidates))
         candidates.extend(self.find_names(text))
         protected = [m.span() for m in self.clinical_term.finditer(text)]
@@ -219,7 +234,9 @@ class PHIRules:
         return merge_candidates(candidates)
 
     def _is_place(self, value: str) -> bool:
-        first = value.split()[0].rstrip(".,").lower() if value.split() else ""
+        if not value[:1].isalpha() or value.isupper():
+            return True  # a street number, ZIP code or state code
+        first = value.split()[0].rstrip(".,").lower()
         return first not in self.not_names and first.capitalize() not in self.titles
 
     def _after_place(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
