@@ -73,7 +73,8 @@ class PHIRules:
         self.field_cue = re.compile(rf"(?<![A-Za-z])(?:{alternation(self.words['name_fields'])})[ \t]*:[ \t]*")
         self.by_cue = re.compile(rf"\b(?:{alternation(self.words['by_verbs'])})\b[^\n]{{0,30}}?[ \t]by:?[ \t]+")
         self.signature_cue = re.compile(rf"\b(?:{alternation(self.words['signature_verbs'])})\b[^\n]{{0,30}}?[ \t]by:?[ \t]+")
-        self.relation_cue = re.compile(rf"\b(?i:{alternation(self.words['relations'])})(?:['’]s)?,?[ \t]+(?:(?:is|named|called)[ \t]+)?")
+        relations = {w for word in self.words["relations"] for w in (word, word.capitalize(), word.upper())}
+        self.relation_cue = re.compile(rf"\b(?:{alternation(relations)})(?:['’]s)?,?[ \t]+(?:(?:is|named|called)[ \t]+)?")
         self.patient_cue = re.compile(r"\b(?:[Pp]atient|[Pp]t\.?|PATIENT)[ \t]+(?=[A-Z][a-z]|[a-z]\.[ \t]?[a-z])")
         self.credential_after = re.compile(rf",?[ \t]*(?:{alternation(self.credentials)})(?![A-Za-z])")
         heads = alternation(self.words["term_heads"])
