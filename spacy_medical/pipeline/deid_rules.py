@@ -79,7 +79,7 @@ class PHIRules:
         self.credential_after = re.compile(rf",?[ \t]*(?:{alternation(self.credentials)})(?![A-Za-z])")
         heads = alternation(self.words["term_heads"])
         self.clinical_term = re.compile(
-            rf"\b[A-Z][a-z]+(?:['’]s)?(?:[- ][A-Z][a-z]+(?:['’]s)?)*[ \t]+(?:[a-z]+[ \t]+)?(?:{heads})\b"
+            rf"\b[A-Z][a-z]+(?:['’]s)?(?:[- ][A-Z][a-z]+(?:['’]s)?)*[ \t]+(?:{heads})\b"
         )
         self.name_pair = re.compile(r"(?=\b([A-Z][a-z]+)[ \t]+([A-Z][a-z]+|[A-Z]\.)(?:[ \t]+([A-Z][a-z]+(?:-[A-Z][a-z]+)?))?\b)")
 
@@ -229,6 +229,7 @@ class PHIRules:
             vetoed = [m.span() for m in regex.finditer(text)]
             candidates = [c for c in candidates if c[2] != label or not _overlaps(c, vetoed)]
         candidates.extend(self._after_place(text, candidates))
+        candidates.extend(self._addressee(text, candidates))
         candidates.extend(self.find_names(text))
         protected = [m.span() for m in self.clinical_term.finditer(text)]
         candidates = [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
@@ -246,9 +247,22 @@ class PHIRules:
         for start, end, label in candidates:
             if label != "LOCATION":
                 continue
-            m = re.match(r",[ \t]+([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)\b(?![ \t]*[a-z.])", text[end:end + 40])
+            m = re.match(r",[ \t]+([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)\b(?![ \t]*[a-z])(?!\.\w)", text[end:end + 40])
             if m and self._is_place(m.group(1)):
                 found.append((end + m.start(1), end + m.end(1), "LOCATION"))
+        return found
+
+
+    def _addressee(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
+        """A line holding only a name, right above a line that starts with a street address."""
+        found = []
+        for start, _, label in candidates:
+            if label != "LOCATION" or not text[start:start + 1].isdigit() or (start and text[start - 1] != "\n"):
+                continue
+            line_start = text.rfind("\n", 0, max(start - 1, 0)) + 1
+            span = self.take_name(text, line_start, "lexicon")
+            if span and text[span[1]:start].strip() == "":
+                found.append((span[0], span[1], "NAME"))
         return found
 
 
