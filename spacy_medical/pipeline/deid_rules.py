@@ -5,7 +5,7 @@ expressions. Names are found where a note announces them: titles ("Dr.", "Mrs"),
 ("Patient:", "Caller:"), "signed by", relations ("daughter Ruby"), signatures ("NAME, MD"), a
 first name followed by a surname, and then every other occurrence of a name found once in the
 same note. Eponyms in clinical terms ("Parkinson disease", "Foley catheter") are never names.
-All words and patterns are data (`rules/phi_rules.jsonl`, `rules/phi_names.jsonl`).
+All words and patterns are data (`rules/phi_rules.jsonl`, `rules/phi_lexicons.jsonl`).
 """
 import re
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
@@ -22,6 +22,8 @@ LABEL_PRIORITY = ("CONTACT", "ID", "AGE", "DATE", "LOCATION", "NAME")
 AMBIGUOUS_STATES = {"MD", "PA", "DO", "OR", "IN", "ME", "OK", "HI", "ID", "DE", "CO", "LA", "MA", "MS", "MT", "NE", "OH", "SC", "SD"}
 _WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*\.?)")
 _TITLECASE = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*")
+_TITLE_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
+_PLACE_CUE = re.compile(r"\b(?:in|near|to|from|at|visiting|outside|around|In|From|Near)[ \t]+$")
 _MONTHS_WEEKDAYS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
@@ -33,7 +35,7 @@ class PHIRules:
 
     rules (Iterable[Dict]): Rows of `phi_rules.jsonl`: {"kind": "pattern", "label", "regex",
         optional "group" or "groups"} or {"kind": "words", "list", "words"}.
-    names (Iterable[Dict]): Rows of `phi_names.jsonl`: {"list": "first_names"|"last_names", "words"}.
+    names (Iterable[Dict]): Rows of `phi_lexicons.jsonl`: {"list": "first_names"|"last_names"|"places"|"major_places", "words"}.
     """
 
     def __init__(self, rules: Iterable[Dict[str, Any]], names: Iterable[Dict[str, Any]]) -> None:
@@ -58,6 +60,10 @@ class PHIRules:
         lists = {row["list"]: {w.lower() for w in row["words"]} for row in names}
         self.first_names = lists.get("first_names", set())
         self.last_names = lists.get("last_names", set())
+        # Place names keep their case: "Salem" is a place, "salem" is not written.
+        cased = {row["list"]: set(row["words"]) for row in names}
+        self.places = cased.get("places", set())
+        self.major_places = cased.get("major_places", set())
         for needed in ("titles", "name_fields", "by_verbs", "signature_verbs", "relations", "credentials", "not_names", "term_heads"):
             self.words.setdefault(needed, set())
         self.not_names = {w.lower() for w in self.words["not_names"]}
@@ -230,6 +236,7 @@ class PHIRules:
             candidates = [c for c in candidates if c[2] != label or not _overlaps(c, vetoed)]
         candidates.extend(self._after_place(text, candidates))
         candidates.extend(self._addressee(text, candidates))
+        candidates.extend(self._places(text))
         candidates.extend(self.find_names(text))
         protected = [m.span() for m in self.clinical_term.finditer(text)]
         candidates = [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
@@ -252,6 +259,19 @@ class PHIRules:
                 found.append((end + m.start(1), end + m.end(1), "LOCATION"))
         return found
 
+
+    def _places(self, text: str) -> List[Candidate]:
+        """Gazetteer places: any of `major_places`, and any of `places` after "in", "from" ..."""
+        found = []
+        for m in _TITLE_RUN.finditer(text):
+            words = re.split(r"([ -])", m.group(0))
+            for n in range(min(len(words), 5), 0, -2):
+                name = "".join(words[:n])
+                if name in self.places:
+                    if name in self.major_places or _PLACE_CUE.search(text, max(0, m.start() - 12), m.start()):
+                        found.append((m.start(), m.start() + len(name), "LOCATION"))
+                    break
+        return found
 
     def _addressee(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
         """A line holding only a name, right above a line that starts with a street address."""
