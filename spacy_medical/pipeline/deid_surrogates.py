@@ -35,7 +35,7 @@ class Surrogates:
         self.key = key
         self.first_names = sorted(first_names)
         self.last_names = sorted(last_names)
-        self._first_set = set(first_names)
+        self._first_set = {name.lower() for name in first_names}
 
     def rng(self, *parts: str) -> random.Random:
         digest = hmac.new(self.key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
