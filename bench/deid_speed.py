@@ -10,20 +10,13 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import spacy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _notes import aci_notes  # noqa: E402
-
-
-def words_per_second(nlp, texts, words, batch_size):
-    start = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=batch_size):
-        pass
-    return words / (time.perf_counter() - start)
+from speed import words_per_second  # noqa: E402
 
 
 def main() -> None:

@@ -42,8 +42,7 @@ class Deidentifier(Pipe):
     """Finds PHI and writes the de-identified text (see the module doc)."""
 
     def __init__(self, nlp: Language, name: str = "medical_deid", *, spans_key: str = "phi", mode: str = "mask",
-                 key_env: Optional[str] = "SPACY_MEDICAL_DEID_KEY", replace_doc: bool = False,
-                 scorer: Optional[Callable] = None) -> None:
+                 key_env: Optional[str] = "SPACY_MEDICAL_DEID_KEY", replace_doc: bool = False) -> None:
         if mode not in MODES:
             raise ValueError(Errors.E552.format(mode=mode, modes=", ".join(MODES)))
         self.name = name
@@ -53,7 +52,6 @@ class Deidentifier(Pipe):
         self.mode = mode
         self.key_env = key_env
         self.replace_doc = replace_doc
-        self.scorer = scorer
         self.rules_data: List[Dict[str, Any]] = []
         self.names_data: List[Dict[str, Any]] = []
         self._rules: Optional[PHIRules] = None
