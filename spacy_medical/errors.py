@@ -72,6 +72,7 @@ class Errors:
     E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
     E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
     E556 = "{path}: no notes to evaluate."
+    E557 = "--html cannot be combined with --deidentify yet: the report would show the original note text."
 
 
 class Warnings:

@@ -6,6 +6,8 @@ import typer
 from wasabi import msg
 
 from ..batch.annotate import EXIT_MISMATCH, annotate, annotate_preview
+from ..deidentify import deid_pipeline
+from ..errors import Errors
 from . import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")
@@ -29,11 +31,18 @@ def annotate_cli(
     html: Optional[Path] = typer.Option(None, "--html", help="Write a displaCy HTML report of the first notes"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N input records"),
     allow_failures: bool = typer.Option(False, "--allow-failures", help="Exit 0 even if some records failed"),
+    deidentify: bool = typer.Option(False, "--deidentify", help="Run on de-identified text (medical_deid first): no entity, section or summary holds PHI"),
 ) -> None:
     """Annotate every record of an EMR export; every record ends up in the output or the errors file."""
     try:
+        if deidentify:
+            # The HTML report shows the input text: refused until the batch job renders the
+            # de-identified text instead (docs/deidentification.md).
+            if html:
+                raise ValueError(Errors.E557)
+        pipeline = deid_pipeline(model) if deidentify else model
         result = annotate(
-            input_path, output_path, model=model, id_col=id_col, text_col=text_col,
+            input_path, output_path, model=pipeline, id_col=id_col, text_col=text_col,
             input_format=input_format, output_format=output_format, errors_path=errors,
             n_process=n_process, batch_size=batch_size, engine=engine, spark_master=spark_master,
             resume=resume, html_path=html, limit=limit, allow_failures=allow_failures,

@@ -226,3 +226,20 @@ def test_deidentify_batch_accounts_for_every_note(tmp_path):
     assert (result.read, result.annotated, result.failed) == (3, 3, 0)
     output = (tmp_path / "clean.jsonl").read_text()
     assert "Jenkins" not in output and "555-0112" not in output and "02/11/2024" not in output
+
+
+def test_cli_annotate_deidentify(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_medical.cli import app
+
+    export = tmp_path / "notes.csv"
+    export.write_text('note_id,text\nn1,"Seen by Dr. Okafor on 02/11/2024, MRN B7730214."\n')
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify"])
+    assert result.exit_code == 0, result.output
+    assert "read 1, annotated 1, failed 0" in result.output
+    assert "Okafor" not in out.read_text() and "B7730214" not in out.read_text()
+    refused = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
+                                       "--html", str(tmp_path / "r.html")])
+    assert refused.exit_code == 2 and not (tmp_path / "r.html").exists()
