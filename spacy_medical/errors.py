@@ -90,6 +90,15 @@ class Errors:
     E609 = "The server failed on this request ({error_type}); the note text is not logged, see the server log for the request."
     E610 = "The service needs its extra: pip install 'spacy-medical[serve]' ({reason})."
     E611 = "Send a JSON object with 'note_id' and 'text', or a list of them."
+    # E550-E599: de-identification (medical_deid, spacy_medical.deid_data, spacy-medical deidentify)
+    E550 = "{where}: unbalanced PHI markup ('[[' or '{{{{' left after parsing)."
+    E551 = "medical_deid rule {index}: {reason}."
+    E552 = "medical_deid: unknown mode '{mode}'. Choose one of: {modes}."
+    E553 = "{path}: medical_deid rules file not found; was the pipeline saved with this component?"
+    E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
+    E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
+    E556 = "{path}: no notes to evaluate."
+    E557 = "--html cannot be combined with --deidentify yet: the report would show the original note text."
 
 
 class Warnings:

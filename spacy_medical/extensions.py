@@ -11,7 +11,7 @@ from .labels import ASSERTIONS
 
 # name -> (object class, default)
 SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None}
-DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None}
+DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None, "deidentified": None, "patient_id": None}
 
 
 def install_extensions() -> None:

@@ -12,6 +12,7 @@ from .extensions import install_extensions
 from .io import lexicons, training
 from .ml import encoder, memory, spelling
 from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
+from .pipeline import deid
 
 install_extensions()
 
@@ -31,6 +32,7 @@ make_medical_context = Language.factory(
 make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
+make_medical_deid = Language.factory("medical_deid", func=deid.make_medical_deid, **deid.FACTORY_META)
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
 )

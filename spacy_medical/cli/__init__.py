@@ -17,6 +17,7 @@ from . import annotate  # noqa: E402,F401
 from . import summarize  # noqa: E402,F401
 from . import train  # noqa: E402,F401
 from . import serve  # noqa: E402,F401
+from . import deidentify  # noqa: E402,F401
 
 
 def main() -> None:

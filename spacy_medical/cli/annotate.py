@@ -7,6 +7,8 @@ from wasabi import msg
 
 from ..batch.annotate import EXIT_JOB_ERROR, AnnotateResult, annotate, annotate_preview
 from ..batch.options import AnnotateOptions
+from ..deidentify import deid_pipeline
+from ..errors import Errors
 from . import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")
@@ -38,6 +40,7 @@ def annotate_cli(
     allow_failures: bool = typer.Option(False, "--allow-failures", help="Exit 0 even if some records failed"),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells raw: do not neutralise spreadsheet formulas"),
     file_mode: str = typer.Option("600", "--file-mode", help="Octal permission bits of the files written (default 600)"),
+    deidentify: bool = typer.Option(False, "--deidentify", help="Run on de-identified text (medical_deid first): no entity, section or summary holds PHI"),
 ) -> None:
     """Annotate every record of an EMR export; every record ends up in the output or the errors file.
 
@@ -45,8 +48,11 @@ def annotate_cli(
     errors file); 2 the job could not start or run, or could not account for its whole input.
     """
     try:
+        if deidentify and html:
+            # The HTML report would show the input text (docs/deidentification.md).
+            raise ValueError(Errors.E557)
         options = AnnotateOptions(
-            model=model, id_col=id_col, text_col=text_col, input_format=input_format,
+            model=deid_pipeline(model) if deidentify else model, id_col=id_col, text_col=text_col, input_format=input_format,
             output_format=output_format, errors_path=errors, n_process=n_process, batch_size=batch_size,
             engine=engine, spark_master=spark_master, resume=resume, overwrite=overwrite, html_path=html,
             limit=limit, allow_failures=allow_failures, raw_csv=raw_csv, file_mode=int(file_mode, 8),
