@@ -12,7 +12,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..errors import Errors
 from ..io.exports import ExportReader, NoteRecord
-from ..io.writers import ErrorsWriter, detect_output_format, make_writer, render_html
+from ..io.render import render_report
+from ..io.writers import ErrorsWriter, detect_output_format, make_writer
 from .checkpoint import Checkpoint, fingerprint_export, job_identity
 from .local import annotate_records
 from .options import AnnotateOptions
@@ -184,7 +185,7 @@ def annotate(
         writer.close()
         errors_writer.close()
     if files.html:
-        render_html(html, files.html, file_mode=opts.file_mode)
+        render_report(html, files.html, file_mode=opts.file_mode)
     return _finish(counts, files, opts.allow_failures, state["rows_done"] if state else 0, expected, reader.unread)
 
 

@@ -79,8 +79,17 @@ def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
         for span in doc.spans.get("abbreviations", [])
     ]
     summary = doc._.summary if Doc.has_extension("summary") else None
-    return {"entities": entities, "sections": sections, "abbreviations": abbreviations,
-            "summary": _shift(summary, offset) if summary else summary}
+    parts = {"entities": entities, "sections": sections, "abbreviations": abbreviations,
+             "summary": _shift(summary, offset) if summary else summary}
+    if Doc.has_extension("deidentified") and doc._.deidentified is not None and doc.text == doc._.deidentified:
+        # `annotate --deidentify`: the doc *is* the de-identified text (medical_deid with
+        # replace_doc), so the record carries that text and every offset points into it.
+        from ..deidentify import deid_parts
+
+        deid = deid_parts(doc)
+        phi = [{"label": p["label"], "start_char": p["start"] + offset, "end_char": p["end"] + offset} for p in deid["phi"]]
+        parts.update({"text": deid["text"], "phi": phi, "offset": offset})
+    return parts
 
 
 def _merge_summaries(summaries: List[Any]) -> Any:
@@ -99,9 +108,23 @@ def _merge_summaries(summaries: List[Any]) -> Any:
     return merged
 
 
+def _deidentified_text(parts: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    """Chunks of a de-identified note: their offsets moved from the input's chunk starts to the
+    starts of the de-identified chunks (which differ in length), and the note's text and PHI."""
+    if not parts or "text" not in parts[0]:
+        return parts, {}
+    moved, start = [], 0
+    for part in parts:
+        delta = start - part["offset"]
+        moved.append({k: _shift(v, delta) for k, v in part.items() if k not in ("text", "offset")})
+        start += len(part["text"])
+    return moved, {"text": "".join(p["text"] for p in parts), "phi": [s for p in moved for s in p["phi"]]}
+
+
 def make_result(record: NoteRecord, parts: List[Dict[str, Any]], model: Tuple[str, str], chunked: bool) -> Dict[str, Any]:
     """Build the output record of an annotated note from the parts of its chunks."""
     flags = list(record.flags) + (["chunked"] if chunked else [])
+    parts, deidentified = _deidentified_text(parts)
     return {
         "schema_version": SCHEMA_VERSION,
         "row": record.row,
@@ -114,6 +137,7 @@ def make_result(record: NoteRecord, parts: List[Dict[str, Any]], model: Tuple[st
         "summary": _merge_summaries([part["summary"] for part in parts]),
         "model": model[0],
         "model_version": model[1],
+        **deidentified,
     }
 
 

@@ -27,7 +27,7 @@ def annotate_cli(
     id_col: str = typer.Option("note_id", "--id-col", help="Column/field of the note id"),
     text_col: str = typer.Option("text", "--text-col", help="Column/field of the note text"),
     input_format: str = typer.Option("auto", "--input-format", help="auto|csv|tsv|jsonl|parquet"),
-    output_format: str = typer.Option("auto", "--output-format", help="auto|jsonl|csv|parquet"),
+    output_format: str = typer.Option("auto", "--output-format", help="auto|jsonl|csv|parquet|fhir (NDJSON, one FHIR R4 Bundle per note)"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors JSONL (default: OUTPUT + .errors.jsonl)"),
     n_process: int = typer.Option(1, "--n-process", help="Worker processes (local engine; -1: one per CPU)"),
     batch_size: int = typer.Option(64, "--batch-size", help="nlp.pipe batch size"),

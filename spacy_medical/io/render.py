@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..labels import ASSERTIONS
+from .writers import DEFAULT_FILE_MODE, create_private
 
 # How each qualifier is written after an entity (a word, not only a colour).
 QUALIFIER_WORDS = {
@@ -210,16 +211,18 @@ def legend() -> str:
     return f'<p class="legend">{labels}{marks}</p>'
 
 
-def render_report(notes: List[Dict[str, Any]], path: Union[str, Path], max_chars: int = 20_000) -> None:
+def render_report(notes: List[Dict[str, Any]], path: Union[str, Path], max_chars: int = 20_000,
+                  file_mode: int = DEFAULT_FILE_MODE) -> None:
     """Write a standalone HTML report of annotated notes (for `annotate --html`).
 
     notes (List[Dict[str, Any]]): dicts with `text` and `result` (an output record).
     path (Union[str, Path]): The HTML file to write.
     max_chars (int): Longer notes are shown up to this many characters.
+    file_mode (int): Permission bits of the file (it holds whole notes).
     """
     articles = "".join(render_record(n["text"], n["result"], max_chars) for n in notes)
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>spacy-medical annotate</title>"
             f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style></head><body>"
             f"<h1>spacy-medical annotate: first {len(notes)} notes</h1>{legend()}{articles}</body></html>")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(page, encoding="utf-8", errors="replace")
+    with create_private(Path(path), file_mode) as handle:
+        handle.write(page.encode("utf-8", errors="replace"))

@@ -25,7 +25,8 @@ from typing import Any, Dict, List, Optional, Union
 from ..errors import Errors
 from ..labels import ASSERTIONS
 
-OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
+# fhir: NDJSON of FHIR R4 Bundles, one per annotated note (spacy_medical.io.fhir).
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "fhir")
 ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start_char", "end_char", *ASSERTIONS, "section"]
 NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "abbreviations", "summary",
                 "model", "model_version", "schema_version"]
@@ -76,7 +77,7 @@ def detect_output_format(path: Union[str, Path], output_format: str = "auto") ->
 def output_paths(path: Union[str, Path], output_format: str) -> Dict[str, Path]:
     """The files a writer creates for OUTPUT: entities/notes tables for CSV and Parquet."""
     path = Path(path)
-    if output_format == "jsonl":
+    if output_format in ("jsonl", "fhir"):
         return {"records": path}
     if output_format == "csv":
         return {"entities": path, "notes": path.with_name(path.stem + ".notes.csv")}
@@ -290,11 +291,15 @@ def _scrub(row: Dict[str, Any]) -> Dict[str, Any]:
 
 def make_writer(path: Union[str, Path], output_format: str, *, file_mode: int = DEFAULT_FILE_MODE,
                 raw_csv: bool = False) -> Any:
-    """Create the writer for an output format ("jsonl", "csv" or "parquet").
+    """Create the writer for an output format ("jsonl", "csv", "parquet" or "fhir").
 
     file_mode (int): Permission bits of the files it creates.
     raw_csv (bool): CSV only: write cells as they are, formulas included.
     """
+    if output_format == "fhir":
+        from .fhir import FhirWriter  # fhir.py builds on JsonlWriter: imported here, not at the top
+
+        return FhirWriter(path, file_mode=file_mode)
     writer = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}[output_format]
     return writer(path, file_mode=file_mode, raw_csv=raw_csv)
 
@@ -304,94 +309,3 @@ class ErrorsWriter(JsonlWriter):
 
     def write(self, result: Dict[str, Any]) -> None:
         self.file.write(_json_line({"row": result["row"], "note_id": result["note_id"], "error": result["error"]}))
-
-
-# --- HTML report -----------------------------------------------------------------------------
-_PALETTE = ["#f4a6a6", "#a6d8f4", "#b8f4a6", "#f4e1a6", "#d9b8f4", "#f4c6a6", "#a6f4e4"]
-_LABEL_COLOURS = {"DISEASE": "#f4a6a6", "SYMPTOM": "#f4e1a6", "DRUG": "#a6d8f4"}
-_NEGATED_SUFFIX = " \u2205 negated"
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-.note{display:flex;gap:1.5em;border-top:1px solid #ccc;padding:1em 0}
-.note .text{flex:3;min-width:0}.note .summary{flex:2;background:#f7f7f7;padding:.8em;font-size:.9em}
-.note h2{font-size:1em;margin:0 0 .5em}.legend span{margin-right:1em;padding:0 .4em}
-.flags{color:#a33;font-size:.85em}
-"""
-
-
-def _colour(label: str) -> str:
-    return _LABEL_COLOURS.get(label, _PALETTE[sum(map(ord, label)) % len(_PALETTE)])
-
-
-def render_html(notes: List[Dict[str, Any]], path: Union[str, Path], max_chars: int = 20_000,
-                file_mode: int = DEFAULT_FILE_MODE) -> None:
-    """Write a displaCy report: entities coloured by label, negated ones striped and
-    labelled, the summary beside each note.
-
-    notes (List[Dict[str, Any]]): dicts with `text` and `result` (an annotated record).
-    path (Union[str, Path]): The HTML file to write.
-    max_chars (int): Longer notes are shown up to this many characters.
-    file_mode (int): Permission bits of the file (it holds whole notes).
-    """
-    from spacy import displacy
-
-    colours: Dict[str, str] = {}
-    parts = []
-    for note in notes:
-        result, text = note["result"], note["text"]
-        shown = text[:max_chars]
-        ents = []
-        for ent in result["entities"]:
-            if ent["end_char"] > len(shown):
-                break
-            label = ent["label"]
-            colours.setdefault(label, _colour(label))
-            if ent.get("negated"):
-                base = colours[label]
-                label = label + _NEGATED_SUFFIX
-                # Stripes over the label colour: visible without relying on colour alone.
-                colours[label] = f"repeating-linear-gradient(45deg,{base},{base} 4px,#ffffff 4px,#ffffff 8px)"
-            ents.append({"start": ent["start_char"], "end": ent["end_char"], "label": label})
-        title = f"row {result['row']} \u00b7 note_id {html.escape(str(result['note_id']))}"
-        doc_html = displacy.render(
-            {"text": shown, "ents": ents, "title": None}, style="ent", manual=True,
-            options={"colors": colours}, page=False, jupyter=False,
-        )
-        more = f"<p><em>({len(text) - max_chars} more characters not shown)</em></p>" if len(text) > max_chars else ""
-        flags = ", ".join(result.get("flags") or [])
-        parts.append(
-            f'<div class="note"><div class="text"><h2>{title}</h2>'
-            + (f'<p class="flags">flags: {html.escape(flags)}</p>' if flags else "")
-            + doc_html + more + f'</div><div class="summary"><h2>Summary</h2>{_summary_html(result)}</div></div>'
-        )
-    legend = "".join(f'<span style="background:{c}">{html.escape(l)}</span>' for l, c in colours.items())
-    page = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>spacy-medical annotate</title>"
-        f"<style>{_STYLE}</style></head><body><h1>spacy-medical annotate: first {len(notes)} notes</h1>"
-        f"<p class='legend'>{legend}</p>{''.join(parts)}</body></html>"
-    )
-    with create_private(Path(path), file_mode) as handle:
-        handle.write(page.encode("utf-8", errors="replace"))
-
-
-def _summary_html(result: Dict[str, Any]) -> str:
-    summary = result.get("summary")
-    if not summary:
-        ents = result["entities"]
-        if not ents:
-            return "<p><em>No summary and no entities.</em></p>"
-        items = "".join(
-            f"<li>{html.escape(e['text'][:80])} <small>({e['label']}{', negated' if e.get('negated') else ''})</small></li>"
-            for e in ents[:30]
-        )
-        return f"<p><em>No summary component; entities:</em></p><ul>{items}</ul>"
-    out = []
-    if summary.get("text"):
-        out.append(f"<p>{html.escape(str(summary['text']))}</p>")
-    for key, value in summary.items():
-        if key != "text" and isinstance(value, list) and value:
-            items = "".join(
-                f"<li>{html.escape(str(v.get('text', v) if isinstance(v, dict) else v))}</li>" for v in value
-            )
-            out.append(f"<h3>{html.escape(key)}</h3><ul>{items}</ul>")
-    return "".join(out)

@@ -4,9 +4,10 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from spacy_medical.io.render import render_report
 from spacy_medical.io.writers import (
     ENTITY_COLUMNS, CsvWriter, ErrorsWriter, JsonlWriter, ParquetWriter, detect_output_format,
-    entity_rows, neutralise_formula, note_row, output_paths, render_html,
+    entity_rows, neutralise_formula, note_row, output_paths,
 )
 
 OK = {
@@ -108,10 +109,12 @@ def test_parquet_parts_and_resume(tmp_path):
 def test_html_report_marks_negated_and_shows_summary(tmp_path):
     text = "Denies chest pain. Asthma."
     ok = dict(OK, entities=[dict(OK["entities"][0], start_char=7, end_char=17), dict(OK["entities"][1], text="Asthma", start_char=19, end_char=25)])
-    render_html([{"text": text, "result": ok}, {"text": "", "result": EMPTY}], tmp_path / "r.html")
+    render_report([{"text": text, "result": ok}, {"text": "", "result": EMPTY}], tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
-    assert "SYMPTOM \u2205 negated" in page and "repeating-linear-gradient" in page
-    assert "DISEASE" in page and "Asthma; no chest pain." in page and "note_id B" in page
+    assert '<mark data-label="SYMPTOM" class="ent negated"' in page and "q-negated" in page
+    assert '<mark data-label="DISEASE"' in page and "note B" in page and "Asthma; no chest pain." in page
+    assert "units" not in page and "{" not in page.split("<body>")[1]  # readable text, no raw dicts
+    assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
