@@ -4,7 +4,7 @@ import json
 import logging
 
 import pytest
-from conftest import NOTE, SECRET, make_clinical_nlp
+from service_notes import NOTE, SECRET, make_clinical_nlp
 
 JSON = {"content-type": "application/json"}
 

@@ -6,7 +6,7 @@ import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import NOTE, make_clinical_nlp
+from service_notes import NOTE, make_clinical_nlp
 from test_api import HOSTILE
 
 from spacy_medical.io.exports import NoteRecord

@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from conftest import NOTE
+from service_notes import NOTE
 
 from spacy_medical.io.fhir import CODE_SYSTEMS, FhirWriter, record_to_bundle
 

@@ -3,7 +3,7 @@ summary readable, codes on hover, note markup escaped. Every note is invented.""
 import re
 from html.parser import HTMLParser
 
-from conftest import NOTE
+from service_notes import NOTE
 
 from spacy_medical.io.render import render_record, render_report
 from spacy_medical.labels import ASSERTIONS
