@@ -395,3 +395,10 @@ def test_records_are_byte_identical_whatever_the_batch_size(tmp_path, tiny_nlp, 
                  chunk_chars=50_000)
         outputs.add((tmp_path / f"b{batch_size}.jsonl").read_bytes())
     assert len(outputs) == 1
+
+
+def test_two_job_files_on_one_path_are_refused(tmp_path, tiny_nlp):
+    src = write_jsonl(tmp_path / "notes.jsonl", NOTES)
+    with pytest.raises(ValueError, match="The output and the errors file are the same file"):
+        annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, errors_path=tmp_path / "o.jsonl")
+    assert not (tmp_path / "o.jsonl").exists()
