@@ -402,3 +402,12 @@ def test_two_job_files_on_one_path_are_refused(tmp_path, tiny_nlp):
     with pytest.raises(ValueError, match="The output and the errors file are the same file"):
         annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, errors_path=tmp_path / "o.jsonl")
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_errors_file_inside_a_parquet_output_folder_is_a_file(tmp_path, tiny_nlp, hostile_csv):
+    src = hostile_csv(tmp_path / "hostile.csv")
+    errors = tmp_path / "o.parquet" / "errors.jsonl"
+    result = annotate(src, tmp_path / "o.parquet", model=tiny_nlp(), progress=False, errors_path=errors)
+    assert result.failed == 3 and len(read_jsonl(errors)) == 3
+    with pytest.raises(ValueError, match="already exist"):
+        annotate(src, tmp_path / "o.parquet", model=tiny_nlp(), progress=False, errors_path=errors)
