@@ -17,7 +17,7 @@ from ..io.writers import ErrorsWriter, detect_output_format, make_writer
 from .checkpoint import Checkpoint, fingerprint_export, job_identity
 from .local import annotate_records
 from .options import AnnotateOptions
-from .paths import JobFiles, default_errors_path  # noqa: F401  (part of this module's API)
+from .paths import JobFiles
 from .progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_MISMATCH = 0, 1, 2

@@ -11,7 +11,8 @@ with the workers for the same cores; `bench/annotate_speed.py` measures both.)
 Long notes are split into chunks (at line, then sentence, then whitespace boundaries) that are
 annotated separately and merged back with offsets into the original text. A record whose doc a
 component drops (spaCy's error handler skips docs that raise) is retried alone; if it fails
-again it becomes a failed record naming the component, never the text.
+again it becomes a failed record naming the component, never the text. The records themselves
+are built by `records.py`, the one definition of the output schema.
 """
 import multiprocessing
 import os

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Optional, TextIO, Union
 
 from ..errors import Errors
-
-ENGINES = ("local", "spark")
 # Outputs, errors file, checkpoint and HTML report hold note text or annotations of it:
 # readable by their owner only, unless the caller asks otherwise.
-DEFAULT_FILE_MODE = 0o600
+from ..io.writers import DEFAULT_FILE_MODE
+
+ENGINES = ("local", "spark")
 # Above spaCy's max_length a doc cannot be made at all, and parser/NER memory grows with the
 # doc length (spaCy's own estimate is about 1 GB per 100,000 characters), so longer notes are
 # chunked: this bounds memory whatever the input.

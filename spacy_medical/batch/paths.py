@@ -113,7 +113,9 @@ class JobFiles:
 
     def _is_folder(self, path: Path) -> bool:
         """Parquet output is a folder of folders of part files; everything else is a file."""
-        return self.output_format == "parquet" and (path == self.output or path.parent == self.output)
+        if self.output_format != "parquet":
+            return False
+        return path == self.output or path in output_paths(self.output, "parquet").values()
 
     def existing(self) -> List[Path]:
         """RETURNS (List[Path]): The job's files that exist already (Parquet: its part files)."""

@@ -385,3 +385,29 @@ def test_records_have_schema_2_and_start_char_offsets_everywhere(tmp_path, tiny_
     annotate(src, tmp_path / "o.csv", model=nlp, progress=False, allow_failures=True)
     header = (tmp_path / "o.csv").read_text().splitlines()[0]
     assert "start_char,end_char" in header and ",start," not in header
+
+
+def test_records_are_byte_identical_whatever_the_batch_size(tmp_path, tiny_nlp, hostile_csv):
+    src = hostile_csv(tmp_path / "hostile.csv")
+    outputs = set()
+    for batch_size in (1, 8, 64):
+        annotate(src, tmp_path / f"b{batch_size}.jsonl", model=tiny_nlp(), progress=False, batch_size=batch_size,
+                 chunk_chars=50_000)
+        outputs.add((tmp_path / f"b{batch_size}.jsonl").read_bytes())
+    assert len(outputs) == 1
+
+
+def test_two_job_files_on_one_path_are_refused(tmp_path, tiny_nlp):
+    src = write_jsonl(tmp_path / "notes.jsonl", NOTES)
+    with pytest.raises(ValueError, match="The output and the errors file are the same file"):
+        annotate(src, tmp_path / "o.jsonl", model=tiny_nlp(), progress=False, errors_path=tmp_path / "o.jsonl")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_errors_file_inside_a_parquet_output_folder_is_a_file(tmp_path, tiny_nlp, hostile_csv):
+    src = hostile_csv(tmp_path / "hostile.csv")
+    errors = tmp_path / "o.parquet" / "errors.jsonl"
+    result = annotate(src, tmp_path / "o.parquet", model=tiny_nlp(), progress=False, errors_path=errors)
+    assert result.failed == 3 and len(read_jsonl(errors)) == 3
+    with pytest.raises(ValueError, match="already exist"):
+        annotate(src, tmp_path / "o.parquet", model=tiny_nlp(), progress=False, errors_path=errors)
