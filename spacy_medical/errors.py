@@ -65,6 +65,15 @@ class Errors:
     E453 = "{path}: checkpoint format {found}, this version reads {expected}; run again without --resume to start over."
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
 
+    # E700-E749: clinical details (medical_details, details evaluation)
+    E700 = "{path}, line {line}: {reason}."
+    E701 = "{path}, line {line}: unknown label '{label}'. Known: {known}."
+    E702 = "{path}, line {line}: the regex of this rule does not compile."
+    E703 = "{path}, line {line}: unknown macro '{{{name}}}'; define it on an earlier line with {{\"define\": NAME, \"regex\": ...}}."
+    E704 = "medical_details: bad 'sources' entries {entries}. Labels: {labels}; sources: {sources}."
+    E705 = "{path}: medical_details rules file not found; was the pipeline saved with this component?"
+    E706 = "The details span model '{path}' has no 'spancat' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
+
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."

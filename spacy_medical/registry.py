@@ -15,6 +15,7 @@ from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
 from .pipeline import abbreviations
+from .pipeline import details
 
 install_extensions()
 
@@ -34,11 +35,17 @@ make_medical_context = Language.factory(
 make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
+make_medical_details = Language.factory(
+    "medical_details", func=details.make_medical_details, **details.FACTORY_META
+)
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
 )
 make_sections_scorer = registry.scorers.register(
     "spacy-medical.sections_scorer.v1", func=sections.make_sections_scorer
+)
+make_details_scorer = registry.scorers.register(
+    "spacy-medical.details_scorer.v1", func=details.make_details_scorer
 )
 
 # --- readers ------------------------------------------------------------------------------
