@@ -38,14 +38,19 @@ ENTITY_LABELS = ("TEST", "PROCEDURE")
 SOURCES = ("rules", "model", "both", "none")
 
 
-def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> List[Tuple[str, Pattern]]:
+Rule = Tuple[str, Pattern, Optional[Pattern]]  # (label, pattern, pattern the preceding text must not end with)
+
+
+def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> List[Rule]:
     """Check and compile attribute and TEST rules.
 
     rules (Iterable[Dict[str, Any]]): JSON objects: {"define": NAME, "regex": ...} macros,
         {"label": ..., "regex": ..., "case": bool} rules, {"label": ..., "term": ..., "case": bool}
-        terms (matched as whole words), or {"comment": ...}.
+        terms (matched as whole words), or {"comment": ...}. A rule's optional "not_after" regex
+        drops matches whose preceding text (same line, up to 40 characters) it matches at the
+        end, e.g. reference ranges ("normal <40 U/L").
     source (str): Where the rules come from, for error messages.
-    RETURNS (List[Tuple[str, Pattern]]): (label, compiled pattern) per rule or term.
+    RETURNS (List[Rule]): (label, pattern, not_after pattern or None) per rule or term.
     """
     macros: Dict[str, str] = {}
     compiled = []
@@ -69,7 +74,8 @@ def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> L
         else:
             raise ValueError(Errors.E700.format(path=source, line=line, reason="a rule needs 'regex' or 'term'"))
         try:
-            compiled.append((label, re.compile(regex, 0 if case else re.IGNORECASE)))
+            not_after = re.compile(_expand(rule["not_after"], macros, source, line) + "$", re.IGNORECASE) if rule.get("not_after") else None
+            compiled.append((label, re.compile(regex, 0 if case else re.IGNORECASE), not_after))
         except re.error:
             raise ValueError(Errors.E702.format(path=source, line=line)) from None
     return compiled
@@ -86,7 +92,7 @@ def _expand(regex: str, macros: Dict[str, str], source: str, line: int) -> str:
     return re.sub(r"\{([A-Z_]+)\}", replace, regex)
 
 
-def rule_spans(doc: Doc, rules: Sequence[Tuple[str, Pattern]]) -> List[Span]:
+def rule_spans(doc: Doc, rules: Sequence[Rule]) -> List[Span]:
     """Spans matched by the rules; the named group 'span' (if any) is the part kept.
 
     A match whose edges fall inside a token is widened to token boundaries only when that adds
@@ -94,10 +100,12 @@ def rule_spans(doc: Doc, rules: Sequence[Tuple[str, Pattern]]) -> List[Span]:
     """
     text = doc.text
     spans = []
-    for label, pattern in rules:
+    for label, pattern, not_after in rules:
         for match in pattern.finditer(text):
             group = "span" if "span" in pattern.groupindex else 0
             start, end = match.span(group)
+            if not_after is not None and not_after.search(text[max(0, start - 40):start].rsplit("\n", 1)[-1]):
+                continue
             span = doc.char_span(start, end, label=label)
             if span is None:
                 span = doc.char_span(start, end, label=label, alignment_mode="expand")

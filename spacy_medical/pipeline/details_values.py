@@ -58,6 +58,7 @@ UNIT_ALIASES: Dict[str, str] = {
 _SCALED = re.compile(r"^[x×*]\s*10\s*(?:\^|e|E|\*\*)?\s*(3|6|9|12|⁹|⁶|³|¹²)\s*(/\s*\w+)$")
 _SUPERSCRIPTS = {"⁹": "9", "⁶": "6", "³": "3", "¹²": "12"}
 
+_COUNTED_UNITS = {"tablet", "capsule", "puff", "drop", "unit"}
 _VULGAR = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125}
 _WORD_NUMBERS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -163,6 +164,8 @@ def normalize_amount(text: str, allow_frequency: bool = False, pressure: bool = 
     unit, rest = _split_unit(match.group("rest"))
     if unit is None:
         return None
+    if "/" in match.group("low") + (match.group("high") or "") and unit not in _COUNTED_UNITS:
+        return None  # "1/2 tab" is half a tablet; "3/4 mmHg" is not a pressure of 0.75
     result: Dict = {"value": low} if high is None else {"low": low, "high": high}
     result["unit"] = unit
     if match.group("cmp"):

@@ -1,0 +1,159 @@
+"""Evaluate `medical_details` on MACCROBAT: spans per label and attribute -> DRUG/TEST links.
+
+Strict character offsets: a predicted span is right when its start, end and label equal a gold
+span's; a link is right when both its attribute span and its entity span are exact. Systems,
+measured in the same run on the same documents:
+- "rules": the regex rules and TEST names only;
+- "model": the trained details span model only (if given);
+- "chosen": per label, the source ("rules", "model" or "both") with the best F on dev, the way
+  the shipped default `sources` was set.
+No NER runs here: gold DRUG mentions stand in for the NER's DRUG entities (MACCROBAT Medication),
+so link scores measure predicted attributes and predicted TEST against gold drugs. The linker
+alone is also scored on gold attribute and entity spans ("links_on_gold_spans").
+"""
+from collections import Counter
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import spacy
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..errors import Errors
+from ..io.maccrobat_details import SPANS_KEY, DetailsGold, read_details_gold
+from ..pipeline.details import ATTRIBUTE_LABELS, ENTITY_LABELS
+from ..pipeline.details_links import link_nearest
+
+SPAN_LABELS = ATTRIBUTE_LABELS + ENTITY_LABELS
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "pred": n_pred, "gold": n_gold}
+
+
+def details_pipeline(model: Optional[Path], sources: Dict[str, str]) -> Language:
+    """A blank pipeline with sentences, the details span model (if given) and medical_details."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medical_sentences")
+    if model is not None:
+        add_details_model(nlp, model)
+    nlp.add_pipe("medical_details", config={"sources": sources})
+    nlp.initialize()
+    return nlp
+
+
+def add_details_model(nlp: Language, model: Path, before: Optional[str] = None) -> None:
+    """Source the trained details span model (configs/details_spancat.cfg) into a pipeline.
+
+    model (Path): The trained pipeline folder (e.g. training/details/model-best).
+    before (Optional[str]): Insert before this pipe (e.g. "medical_details"); default: at the end.
+    """
+    source = spacy.load(model)
+    if "details_spancat" not in source.pipe_names or source.get_pipe("details_spancat").key != SPANS_KEY:
+        raise ValueError(Errors.E706.format(path=model, key=SPANS_KEY))
+    nlp.add_pipe("details_spancat", source=source, before=before)
+
+
+def predict(nlp: Language, golds: Sequence[DetailsGold]) -> List[Doc]:
+    """Run the pipeline with the gold DRUG mentions set as entities (they stand in for the NER)."""
+    docs = []
+    for gold in golds:
+        doc = nlp.make_doc(gold.text)
+        drugs = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in gold.spans if label == "DRUG"]
+        doc.set_ents(spacy.util.filter_spans([d for d in drugs if d is not None]))
+        for _, pipe in nlp.pipeline:
+            doc = pipe(doc)
+        docs.append(doc)
+    return docs
+
+
+def score_docs(docs: Sequence[Doc], golds: Sequence[DetailsGold]) -> Dict[str, Dict]:
+    """Per-label span P/R/F and link P/R/F of predicted Docs against gold."""
+    tp, n_pred, n_gold = Counter(), Counter(), Counter()
+    link_tp = link_pred = link_gold = 0
+    for doc, gold in zip(docs, golds):
+        predicted = {(s.start_char, s.end_char, s.label_) for s in doc.spans["attributes"]}
+        predicted |= {(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in ENTITY_LABELS}
+        expected = {span for span in gold.spans if span[2] in SPAN_LABELS}
+        for label in SPAN_LABELS:
+            p = {s for s in predicted if s[2] == label}
+            g = {s for s in expected if s[2] == label}
+            tp[label] += len(p & g)
+            n_pred[label] += len(p)
+            n_gold[label] += len(g)
+        links = {((a_s, a_e, a_l), (e_s, e_e, e_l)) for a_s, a_e, a_l, e_s, e_e, e_l in doc._.attribute_links or []}
+        link_tp += len(links & gold.links)
+        link_pred += len(links)
+        link_gold += len(gold.links)
+    spans = {label: prf(tp[label], n_pred[label], n_gold[label]) for label in SPAN_LABELS}
+    attributes = prf(sum(tp[x] for x in ATTRIBUTE_LABELS), sum(n_pred[x] for x in ATTRIBUTE_LABELS), sum(n_gold[x] for x in ATTRIBUTE_LABELS))
+    return {"spans": spans, "attributes_micro": attributes, "links": prf(link_tp, link_pred, link_gold)}
+
+
+def score_links_on_gold_spans(nlp: Language, golds: Sequence[DetailsGold], max_gap: int) -> Dict[str, float]:
+    """The nearest-attribute rule on gold attribute and entity spans (the linker alone)."""
+    tp = n_pred = n_gold = 0
+    for gold in golds:
+        doc = nlp.get_pipe("medical_sentences")(nlp.make_doc(gold.text))
+        spans = {}
+        for s, e, label in gold.spans:
+            span = doc.char_span(s, e, label=label, alignment_mode="expand")
+            if span is not None:
+                spans[(s, e, label)] = span
+        attributes = [v for k, v in spans.items() if k[2] in ATTRIBUTE_LABELS]
+        entities = [v for k, v in spans.items() if k[2] in ("DRUG", "TEST")]
+        key = {id(v): k for k, v in spans.items()}
+        predicted = {(key[id(a)], key[id(e)]) for a, e in link_nearest(doc, attributes, entities, max_gap)}
+        tp += len(predicted & gold.links)
+        n_pred += len(predicted)
+        n_gold += len(gold.links)
+    return prf(tp, n_pred, n_gold)
+
+
+def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS) -> Dict[str, str]:
+    """Per label, the source with the best dev F (ties: rules, the simpler and faster)."""
+    chosen = {}
+    for label in labels:
+        scores = {source: by_system[source]["spans"][label]["f"] for source in ("rules", "model", "both") if source in by_system}
+        best = max(scores, key=lambda s: (scores[s], s == "rules"))
+        chosen[label] = best if scores[best] > 0 else "none"
+    return chosen
+
+
+def evaluate_details(model: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10) -> Dict:
+    """Score rules, model and the per-label choice on MACCROBAT dev and test.
+
+    model (Optional[Path]): Trained details span model folder; without it only the rules are scored.
+    folder (Optional[Path]): MACCROBAT BRAT folder; defaults to the corpora folder's.
+    RETURNS (Dict): {"dev"|"test": {system: scores}, "chosen_sources": {...}, ...}.
+    """
+    golds = {split: list(read_details_gold(split, folder)) for split in ("dev", "test")}
+    systems = {"rules": {label: "rules" for label in SPAN_LABELS}}
+    if model is not None:
+        systems["model"] = {label: "model" for label in SPAN_LABELS}
+        systems["both"] = {label: "both" for label in SPAN_LABELS}
+    report: Dict = {"dev": {}, "test": {}}
+    for split in ("dev", "test"):
+        for name, sources in systems.items():
+            nlp = details_pipeline(model if name != "rules" else None, sources)
+            report[split][name] = score_docs(predict(nlp, golds[split]), golds[split])
+    chosen = choose_sources(report["dev"])
+    report["chosen_sources"] = chosen
+    for split in ("dev", "test"):
+        nlp = details_pipeline(model, chosen)
+        report[split]["chosen"] = score_docs(predict(nlp, golds[split]), golds[split])
+        report[split]["links_on_gold_spans"] = score_links_on_gold_spans(nlp, golds[split], max_gap)
+    report["documents"] = {split: len(g) for split, g in golds.items()}
+    report["model"] = str(model) if model else None
+    return report
+
+
+def evaluate_details_to_file(output: Path, model: Optional[Path] = None, folder: Optional[Path] = None) -> Dict:
+    """Run `evaluate_details` and write the report as JSON."""
+    report = evaluate_details(model, folder)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, report)
+    return report
