@@ -40,8 +40,8 @@ def details_pipeline(model: Optional[Path], sources: Dict[str, str]) -> Language
     nlp.add_pipe("medical_sentences")
     if model is not None:
         add_details_model(nlp, model)
-    nlp.add_pipe("medical_details", config={"sources": sources})
-    nlp.initialize()
+    # Only the new component is initialized: nlp.initialize() would reset the sourced model's weights.
+    nlp.add_pipe("medical_details", config={"sources": sources}).initialize()
     return nlp
 
 

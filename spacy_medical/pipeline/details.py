@@ -54,6 +54,8 @@ def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> L
     """
     macros: Dict[str, str] = {}
     compiled = []
+    # Terms of one label and case are joined into one alternation: one pass over the text.
+    terms: Dict[Tuple[str, bool], List[str]] = {}
     for line, rule in enumerate(rules, start=1):
         if not isinstance(rule, dict) or set(rule) == {"comment"}:
             if not isinstance(rule, dict):
@@ -66,9 +68,9 @@ def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> L
         if label not in ATTRIBUTE_LABELS + ENTITY_LABELS:
             raise ValueError(Errors.E701.format(path=source, line=line, label=label, known=", ".join(ATTRIBUTE_LABELS + ENTITY_LABELS)))
         if "term" in rule:
-            regex = r"(?<!\w)" + re.escape(rule["term"]) + r"(?!\w)"
-            case = rule.get("case", False)
-        elif "regex" in rule:
+            terms.setdefault((label, bool(rule.get("case", False))), []).append(rule["term"])
+            continue
+        if "regex" in rule:
             regex = _expand(rule["regex"], macros, source, line)
             case = rule.get("case", True)
         else:
@@ -78,6 +80,9 @@ def compile_rules(rules: Iterable[Dict[str, Any]], source: str = "<rules>") -> L
             compiled.append((label, re.compile(regex, 0 if case else re.IGNORECASE), not_after))
         except re.error:
             raise ValueError(Errors.E702.format(path=source, line=line)) from None
+    for (label, case), words in terms.items():
+        alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+        compiled.append((label, re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", 0 if case else re.IGNORECASE), None))
     return compiled
 
 
