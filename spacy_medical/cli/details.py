@@ -7,7 +7,7 @@ import spacy
 import typer
 from wasabi import msg
 
-from ..evaluate.details import evaluate_details_to_file
+from ..evaluate.details import evaluate_details_to_file, train_linker
 from ..io.maccrobat_details import convert_details
 from . import app
 
@@ -30,14 +30,22 @@ def convert_details_cli(
 def evaluate_details_cli(
     output: Path = typer.Option(..., "--output", "-o", help="JSON report"),
     model: Optional[Path] = typer.Option(None, "--model", help="Trained details span model (configs/details_spancat.cfg)"),
+    link_weights: Optional[Path] = typer.Option(None, "--link-weights", help="Learned linker weights (train-details-linker)"),
 ) -> None:
     """Strict P/R/F per label and link P/R/F on MACCROBAT dev and test: rules, model and the per-label choice."""
-    report = evaluate_details_to_file(output, model)
+    report = evaluate_details_to_file(output, model, link_weights)
     for split in ("dev", "test"):
-        for system in ("rules", "model", "chosen"):
+        for system in ("rules", "model", "chosen", "chosen_learned_links"):
             if system in report[split]:
                 scores = report[split][system]
                 spans = {label: round(s["f"], 3) for label, s in scores["spans"].items()}
                 msg.info(f"{split} {system}: {spans} links F {scores['links']['f']:.3f}")
     msg.info(f"chosen sources: {report['chosen_sources']}")
     msg.good(f"Wrote {output}")
+
+
+@app.command("train-details-linker")
+def train_details_linker_cli(output: Path = typer.Argument(..., help="JSON file for the pair classifier's weights")) -> None:
+    """Fit the attribute -> DRUG/TEST pair classifier on MACCROBAT train's MODIFY relations."""
+    weights = train_linker(output)
+    msg.good(f"Wrote {len(weights)} weights to {output}")

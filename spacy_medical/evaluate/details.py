@@ -21,9 +21,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..errors import Errors
-from ..io.maccrobat_details import SPANS_KEY, DetailsGold, read_details_gold
+from ..io.maccrobat_details import SPANS_KEY, DetailsGold, link_examples, read_details_gold
 from ..pipeline.details import ATTRIBUTE_LABELS, ENTITY_LABELS
-from ..pipeline.details_links import link_nearest
+from ..pipeline.details_links import link_learned, link_nearest, train_link_weights
 
 SPAN_LABELS = ATTRIBUTE_LABELS + ENTITY_LABELS
 
@@ -34,14 +34,16 @@ def prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
     return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "pred": n_pred, "gold": n_gold}
 
 
-def details_pipeline(model: Optional[Path], sources: Dict[str, str]) -> Language:
-    """A blank pipeline with sentences, the details span model (if given) and medical_details."""
+def details_pipeline(model: Optional[Path], sources: Dict[str, str], link_weights: Optional[Dict] = None) -> Language:
+    """A blank pipeline with sentences, the details span model (if given) and medical_details
+    (with the learned linker when `link_weights` are given, else the nearest-attribute rule)."""
     nlp = spacy.blank("en")
     nlp.add_pipe("medical_sentences")
     if model is not None:
         add_details_model(nlp, model)
     # Only the new component is initialized: nlp.initialize() would reset the sourced model's weights.
-    nlp.add_pipe("medical_details", config={"sources": sources}).initialize()
+    linker = "learned" if link_weights else "nearest"
+    nlp.add_pipe("medical_details", config={"sources": sources, "linker": linker}).initialize(link_weights=link_weights)
     return nlp
 
 
@@ -93,24 +95,24 @@ def score_docs(docs: Sequence[Doc], golds: Sequence[DetailsGold]) -> Dict[str, D
     return {"spans": spans, "attributes_micro": attributes, "links": prf(link_tp, link_pred, link_gold)}
 
 
-def score_links_on_gold_spans(nlp: Language, golds: Sequence[DetailsGold], max_gap: int) -> Dict[str, float]:
-    """The nearest-attribute rule on gold attribute and entity spans (the linker alone)."""
-    tp = n_pred = n_gold = 0
-    for gold in golds:
-        doc = nlp.get_pipe("medical_sentences")(nlp.make_doc(gold.text))
-        spans = {}
-        for s, e, label in gold.spans:
-            span = doc.char_span(s, e, label=label, alignment_mode="expand")
-            if span is not None:
-                spans[(s, e, label)] = span
-        attributes = [v for k, v in spans.items() if k[2] in ATTRIBUTE_LABELS]
-        entities = [v for k, v in spans.items() if k[2] in ("DRUG", "TEST")]
-        key = {id(v): k for k, v in spans.items()}
-        predicted = {(key[id(a)], key[id(e)]) for a, e in link_nearest(doc, attributes, entities, max_gap)}
-        tp += len(predicted & gold.links)
-        n_pred += len(predicted)
-        n_gold += len(gold.links)
-    return prf(tp, n_pred, n_gold)
+def score_links_on_gold_spans(nlp: Language, golds: Sequence[DetailsGold], max_gap: int, link_weights: Optional[Dict] = None) -> Dict[str, Dict]:
+    """The linkers alone: link P/R/F on gold attribute and entity spans."""
+    linkers = {"nearest": lambda doc, a, e: link_nearest(doc, a, e, max_gap)}
+    if link_weights:
+        linkers["learned"] = lambda doc, a, e: link_learned(doc, a, e, link_weights, max_gap)
+    key = lambda span: (span.start_char, span.end_char, span.label_)  # noqa: E731
+    examples = list(link_examples(nlp, golds))
+    report = {}
+    for name, linker in linkers.items():
+        tp = n_pred = n_gold = 0
+        for doc, attributes, entities, gold in examples:
+            predicted = {(key(a), key(e)) for a, e in linker(doc, attributes, entities)}
+            expected = {(key(a), key(e)) for a, e in gold}
+            tp += len(predicted & expected)
+            n_pred += len(predicted)
+            n_gold += len(expected)
+        report[name] = prf(tp, n_pred, n_gold)
+    return report
 
 
 def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS) -> Dict[str, str]:
@@ -123,13 +125,16 @@ def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABE
     return chosen
 
 
-def evaluate_details(model: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10) -> Dict:
+def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10) -> Dict:
     """Score rules, model and the per-label choice on MACCROBAT dev and test.
 
     model (Optional[Path]): Trained details span model folder; without it only the rules are scored.
+    link_weights (Optional[Path]): Learned linker weights; adds "chosen_learned_links" beside
+        "chosen" (nearest-attribute rule) and the learned linker on gold spans.
     folder (Optional[Path]): MACCROBAT BRAT folder; defaults to the corpora folder's.
     RETURNS (Dict): {"dev"|"test": {system: scores}, "chosen_sources": {...}, ...}.
     """
+    weights = srsly.read_json(link_weights) if link_weights else None
     golds = {split: list(read_details_gold(split, folder)) for split in ("dev", "test")}
     systems = {"rules": {label: "rules" for label in SPAN_LABELS}}
     if model is not None:
@@ -145,15 +150,29 @@ def evaluate_details(model: Optional[Path] = None, folder: Optional[Path] = None
     for split in ("dev", "test"):
         nlp = details_pipeline(model, chosen)
         report[split]["chosen"] = score_docs(predict(nlp, golds[split]), golds[split])
-        report[split]["links_on_gold_spans"] = score_links_on_gold_spans(nlp, golds[split], max_gap)
+        if weights:
+            learned = details_pipeline(model, chosen, weights)
+            report[split]["chosen_learned_links"] = score_docs(predict(learned, golds[split]), golds[split])
+        report[split]["links_on_gold_spans"] = score_links_on_gold_spans(nlp, golds[split], max_gap, weights)
     report["documents"] = {split: len(g) for split, g in golds.items()}
     report["model"] = str(model) if model else None
+    report["link_weights"] = str(link_weights) if link_weights else None
     return report
 
 
-def evaluate_details_to_file(output: Path, model: Optional[Path] = None, folder: Optional[Path] = None) -> Dict:
+def train_linker(output: Path, folder: Optional[Path] = None, max_gap: int = 10) -> Dict[str, float]:
+    """Fit the learned linker on MACCROBAT train's gold spans and MODIFY links; write its weights as JSON."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medical_sentences")
+    weights = train_link_weights(link_examples(nlp, read_details_gold("train", folder)), max_gap)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, weights)
+    return weights
+
+
+def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None) -> Dict:
     """Run `evaluate_details` and write the report as JSON."""
-    report = evaluate_details(model, folder)
+    report = evaluate_details(model, link_weights, folder)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, report)
     return report

@@ -10,7 +10,7 @@ predict them) and counted. The split is MACCROBAT's project split (`io.maccrobat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
@@ -131,3 +131,25 @@ def convert_details(nlp: Language, output_dir: Path, folder: Path = None) -> Dic
         docbin.to_disk(output_dir / f"details_{split}.spacy")
         report[split] = dict(sorted(counts.items()))
     return report
+
+
+LinkExample = Tuple[Doc, List, List, Set[Tuple]]
+
+
+def link_examples(nlp: Language, golds: Iterable[DetailsGold]) -> Iterator[LinkExample]:
+    """Gold spans and links as Spans, for training and scoring a linker on gold spans.
+
+    nlp (Language): Tokenizer and sentence splitter (its pipes run on each Doc).
+    RETURNS: (doc, attribute spans, DRUG/TEST spans, {(attribute span, entity span)}) per document.
+    """
+    for gold in golds:
+        doc = nlp(gold.text)
+        spans = {}
+        for start, end, label in gold.spans:
+            span = doc.char_span(start, end, label=label, alignment_mode="expand")
+            if span is not None:
+                spans[(start, end, label)] = span
+        attributes = [s for key, s in spans.items() if key[2] in ATTRIBUTE_TYPES.values()]
+        entities = [s for key, s in spans.items() if key[2] in LINKED_ENTITY_LABELS]
+        links = {(spans[a], spans[e]) for a, e in gold.links if a in spans and e in spans}
+        yield doc, attributes, entities, links

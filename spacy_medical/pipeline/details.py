@@ -16,7 +16,7 @@ A Doc without `model_spans_key` (no span model in the pipeline) takes every labe
 """
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -27,7 +27,7 @@ from spacy.training import Example
 from spacy.util import SimpleFrozenList, ensure_path, filter_spans
 
 from ..errors import Errors
-from .details_links import link_nearest
+from .details_links import link_learned, link_nearest
 from .details_values import normalize
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -36,6 +36,7 @@ TEST_RULES = RULES_DIR / "details_tests.jsonl"
 ATTRIBUTE_LABELS = ("DOSE", "ROUTE", "FREQUENCY", "DURATION", "VALUE")
 ENTITY_LABELS = ("TEST", "PROCEDURE")
 SOURCES = ("rules", "model", "both", "none")
+LINKERS = ("nearest", "learned")
 
 
 Rule = Tuple[str, Pattern, Optional[Pattern]]  # (label, pattern, pattern the preceding text must not end with)
@@ -132,17 +133,21 @@ class MedicalDetails(Pipe):
         model_spans_key: str = "details",
         sources: Dict[str, str],
         max_link_gap: int = 10,
+        linker: str = "nearest",
         scorer: Optional[Callable] = None,
     ):
+        if linker not in LINKERS:
+            raise ValueError(Errors.E707.format(linker=linker, known=", ".join(LINKERS)))
         unknown = {label: source for label, source in sources.items() if source not in SOURCES or label not in ATTRIBUTE_LABELS + ENTITY_LABELS}
         if unknown:
             raise ValueError(Errors.E704.format(entries=unknown, labels=", ".join(ATTRIBUTE_LABELS + ENTITY_LABELS), sources=", ".join(SOURCES)))
         self.name = name
         self.vocab = nlp.vocab
-        self.cfg = {"spans_key": spans_key, "model_spans_key": model_spans_key, "sources": dict(sources), "max_link_gap": max_link_gap}
+        self.cfg = {"spans_key": spans_key, "model_spans_key": model_spans_key, "sources": dict(sources), "max_link_gap": max_link_gap, "linker": linker}
         self.scorer = scorer
         self.attribute_rules: List[Dict[str, Any]] = list(srsly.read_jsonl(ATTRIBUTE_RULES))
         self.test_rules: List[Dict[str, Any]] = list(srsly.read_jsonl(TEST_RULES))
+        self.link_weights: Optional[Dict[str, float]] = None
         self._compile()
 
     def _compile(self) -> None:
@@ -155,12 +160,20 @@ class MedicalDetails(Pipe):
         nlp: Optional[Language] = None,
         attribute_rules: Optional[Iterable[Dict[str, Any]]] = None,
         test_rules: Optional[Iterable[Dict[str, Any]]] = None,
+        link_weights: Optional[Union[str, Path, Dict[str, float]]] = None,
     ) -> None:
-        """Load the rules: the given ones, or the package's files.
+        """Load the rules (the given ones, or the package's files) and the learned linker's weights.
 
         attribute_rules (Optional[Iterable[Dict]]): Rules for DOSE, ROUTE, FREQUENCY, DURATION, VALUE.
         test_rules (Optional[Iterable[Dict]]): TEST (and PROCEDURE) names.
+        link_weights (Optional[Union[str, Path, Dict]]): Pair classifier weights or a JSON file of
+            them (`spacy-medical train-details-linker`); needed when `linker` is "learned".
         """
+        if isinstance(link_weights, (str, Path)):
+            link_weights = srsly.read_json(link_weights)
+        if self.cfg["linker"] == "learned" and not link_weights:
+            raise ValueError(Errors.E708)
+        self.link_weights = dict(link_weights) if link_weights else None
         self.attribute_rules = list(attribute_rules) if attribute_rules is not None else list(srsly.read_jsonl(ATTRIBUTE_RULES))
         self.test_rules = list(test_rules) if test_rules is not None else list(srsly.read_jsonl(TEST_RULES))
         self._compile()
@@ -191,7 +204,12 @@ class MedicalDetails(Pipe):
         new_entities = [s for s in filter_spans([s for s in spans if s.label_ in ENTITY_LABELS]) if not any(i in taken for i in range(s.start, s.end))]
         if new_entities:
             doc.set_ents(new_entities, default="unmodified")
-        links = link_nearest(doc, attributes, list(doc.ents), self.cfg["max_link_gap"])
+        if self.cfg["linker"] == "learned":
+            if not self.link_weights:
+                raise ValueError(Errors.E708)
+            links = link_learned(doc, attributes, list(doc.ents), self.link_weights, self.cfg["max_link_gap"])
+        else:
+            links = link_nearest(doc, attributes, list(doc.ents), self.cfg["max_link_gap"])
         self.set_links(doc, attributes, links)
         return doc
 
@@ -211,6 +229,8 @@ class MedicalDetails(Pipe):
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_jsonl(path / "attributes.jsonl", self.attribute_rules)
         srsly.write_jsonl(path / "tests.jsonl", self.test_rules)
+        if self.link_weights:
+            srsly.write_json(path / "link_weights.json", self.link_weights)
 
     def from_disk(self, path: Any, *, exclude: Iterable[str] = SimpleFrozenList()) -> "MedicalDetails":
         """Load the rules written by `to_disk`."""
@@ -220,15 +240,17 @@ class MedicalDetails(Pipe):
                 raise ValueError(Errors.E705.format(path=path / name))
         self.attribute_rules = list(srsly.read_jsonl(path / "attributes.jsonl"))
         self.test_rules = list(srsly.read_jsonl(path / "tests.jsonl"))
+        weights = path / "link_weights.json"
+        self.link_weights = srsly.read_json(weights) if weights.exists() else None
         self._compile()
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
-        return srsly.msgpack_dumps({"attributes": self.attribute_rules, "tests": self.test_rules})
+        return srsly.msgpack_dumps({"attributes": self.attribute_rules, "tests": self.test_rules, "link_weights": self.link_weights})
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = SimpleFrozenList()) -> "MedicalDetails":
         msg = srsly.msgpack_loads(data)
-        self.attribute_rules, self.test_rules = list(msg["attributes"]), list(msg["tests"])
+        self.attribute_rules, self.test_rules, self.link_weights = list(msg["attributes"]), list(msg["tests"]), msg.get("link_weights")
         self._compile()
         return self
 
@@ -270,6 +292,7 @@ FACTORY_META = dict(
         "model_spans_key": "details",
         "sources": DEFAULT_SOURCES,
         "max_link_gap": 10,
+        "linker": "nearest",
         "scorer": {"@scorers": "spacy-medical.details_scorer.v1"},
     },
     assigns=["doc.spans", "doc.ents", "span._.value", "span._.attributes", "doc._.attribute_links"],
@@ -279,6 +302,8 @@ FACTORY_META = dict(
 
 
 def make_medical_details(
-    nlp: Language, name: str, spans_key: str, model_spans_key: str, sources: Dict[str, str], max_link_gap: int, scorer: Optional[Callable]
+    nlp: Language, name: str, spans_key: str, model_spans_key: str, sources: Dict[str, str], max_link_gap: int, linker: str, scorer: Optional[Callable]
 ) -> MedicalDetails:
-    return MedicalDetails(nlp, name, spans_key=spans_key, model_spans_key=model_spans_key, sources=sources, max_link_gap=max_link_gap, scorer=scorer)
+    return MedicalDetails(
+        nlp, name, spans_key=spans_key, model_spans_key=model_spans_key, sources=sources, max_link_gap=max_link_gap, linker=linker, scorer=scorer
+    )

@@ -169,3 +169,41 @@ def test_maccrobat_details_gold():
     for gold in golds:
         for (a_start, a_end, _), (e_start, e_end, _) in gold.links:
             assert gold.text[a_start:a_end].strip() and gold.text[e_start:e_end].strip()
+
+
+def _link_example(nlp, text, attributes, entities, links):
+    doc = nlp(text)
+    span = lambda t, label: doc.char_span(text.index(t), text.index(t) + len(t), label=label)  # noqa: E731
+    attrs = {t: span(t, label) for t, label in attributes}
+    ents = {t: span(t, label) for t, label in entities}
+    return doc, list(attrs.values()), list(ents.values()), {(attrs[a], ents[e]) for a, e in links}
+
+
+def test_learned_linker_fits_and_round_trips(tmp_path):
+    from spacy_medical.pipeline.details_links import link_learned, train_link_weights
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medical_sentences")
+    # Invented: a shared result links to every test of a list; a value links to the test before it.
+    examples = [
+        _link_example(nlp, "Stains were positive for CD10, CD20 and CD45.", [("positive", "VALUE")],
+                      [("CD10", "TEST"), ("CD20", "TEST"), ("CD45", "TEST")], [("positive", "CD10"), ("positive", "CD20"), ("positive", "CD45")]),
+        _link_example(nlp, "Hemoglobin 9.7 g/dL and platelets 164 per uL today.", [("9.7 g/dL", "VALUE"), ("164 per uL", "VALUE")],
+                      [("Hemoglobin", "TEST"), ("platelets", "TEST")], [("9.7 g/dL", "Hemoglobin"), ("164 per uL", "platelets")]),
+    ] * 5
+    weights = train_link_weights(examples, C=100.0)
+    for doc, attributes, entities, gold in examples[:2]:
+        assert set(link_learned(doc, attributes, entities, weights)) == gold
+    nlp2 = spacy.blank("en")
+    nlp2.add_pipe("medical_details", config={"linker": "learned"}).initialize(link_weights=weights)
+    nlp2.to_disk(tmp_path / "p")
+    assert spacy.load(tmp_path / "p").get_pipe("medical_details").link_weights == pytest.approx(weights)
+
+
+def test_learned_linker_needs_weights():
+    nlp = spacy.blank("en")
+    details = nlp.add_pipe("medical_details", config={"linker": "learned"})
+    with pytest.raises(ValueError, match="link weights"):
+        details.initialize()
+    with pytest.raises(ValueError, match="unknown linker"):
+        spacy.blank("en").add_pipe("medical_details", config={"linker": "magic"})
