@@ -7,7 +7,7 @@ import spacy
 import typer
 from wasabi import msg
 
-from ..evaluate.details import evaluate_details_to_file, train_linker
+from ..evaluate.details import evaluate_details_to_file, results_markdown, train_linker
 from ..io.maccrobat_details import convert_details
 from . import app
 
@@ -49,3 +49,15 @@ def train_details_linker_cli(output: Path = typer.Argument(..., help="JSON file 
     """Fit the attribute -> DRUG/TEST pair classifier on MACCROBAT train's MODIFY relations."""
     weights = train_linker(output)
     msg.good(f"Wrote {len(weights)} weights to {output}")
+
+
+@app.command("details-table")
+def details_table_cli(
+    report: Path = typer.Argument(Path("metrics/details.json"), help="evaluate-details output"),
+    speed: Optional[Path] = typer.Option(Path("metrics/details_speed.json"), "--speed", help="bench/details_speed.py output"),
+    output: Path = typer.Option(Path("metrics/details.md"), "--output", "-o", help="Markdown file"),
+) -> None:
+    """Render the details results (spans per label, links, speed) as Markdown tables."""
+    speed_report = json.loads(speed.read_text()) if speed and speed.exists() else None
+    output.write_text(results_markdown(json.loads(report.read_text()), speed_report) + "\n", encoding="utf8")
+    msg.good(f"Wrote {output}")

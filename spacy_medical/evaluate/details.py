@@ -176,3 +176,29 @@ def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_we
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, report)
     return report
+
+
+def results_markdown(report: Dict, speed: Optional[Dict] = None) -> str:
+    """Markdown tables of a `metrics/details.json` report (and `metrics/details_speed.json`)."""
+    systems = [s for s in ("rules", "model", "both", "chosen") if s in report["test"]]
+    head = "| label | " + " | ".join(f"{s} dev F | {s} test P/R/F" for s in systems) + " |"
+    lines = [head, "|" + "---|" * (1 + 2 * len(systems))]
+    for label in SPAN_LABELS:
+        cells = []
+        for system in systems:
+            dev, test = report["dev"][system]["spans"][label], report["test"][system]["spans"][label]
+            cells.append(f"{dev['f']:.3f} | {test['p']:.3f} / {test['r']:.3f} / **{test['f']:.3f}** (n={test['gold']})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"Sources chosen on dev: `{report['chosen_sources']}`", "", "| links (attribute -> DRUG/TEST, both spans exact) | dev P/R/F | test P/R/F |", "|---|---|---|"]
+    fmt = lambda s: f"{s['p']:.3f} / {s['r']:.3f} / {s['f']:.3f}"  # noqa: E731
+    for system in systems:
+        lines.append(f"| {system} spans, nearest rule | {fmt(report['dev'][system]['links'])} | {fmt(report['test'][system]['links'])} |")
+    if "chosen_learned_links" in report["test"]:
+        lines.append(f"| chosen spans, learned linker | {fmt(report['dev']['chosen_learned_links']['links'])} | {fmt(report['test']['chosen_learned_links']['links'])} |")
+    for name, scores in report["test"]["links_on_gold_spans"].items():
+        lines.append(f"| gold spans, {name} | {fmt(report['dev']['links_on_gold_spans'][name])} | {fmt(scores)} |")
+    if speed:
+        lines += ["", "| pipeline | words/s | ratio to base |", "|---|---|---|"]
+        lines += [f"| {arm} | {wps} | {speed['ratio_to_base'][arm]:.3f} |" for arm, wps in speed["words_per_second"].items()]
+        lines.append(f"\nSpeed: {speed['texts']}, {speed['words']} words, base = {speed['base_model']}, best of {speed['rounds']} rounds.")
+    return "\n".join(lines)
