@@ -9,7 +9,7 @@ repeated invented note), each `--rounds` times, interleaved; the best round coun
 Prints words/s and the ratio to base; writes metrics/details_speed.json. Run on demand, never as a test.
 
 Usage: python bench/details_speed.py [--model training/en_medical] [--details-model training/details/model-best]
-       [--sources metrics/details.json] [--rounds 3]
+       [--sources metrics/details.json] [--rounds 3] [--limit 0]
 """
 import argparse
 import json
@@ -49,10 +49,12 @@ def main() -> None:
     parser.add_argument("--details-model", type=Path, default=None)
     parser.add_argument("--sources", type=Path, default=Path("metrics/details.json"), help="metrics/details.json holding chosen_sources")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=0, help="Only the first N MACCROBAT documents (0: all)")
     parser.add_argument("--output", type=Path, default=Path("metrics/details_speed.json"))
     args = parser.parse_args()
     if (corpora_dir(required=False) / "maccrobat" / "brat").is_dir():
-        texts, source = [d.text for d in read_maccrobat()], "MACCROBAT (160 documents)"
+        texts = [d.text for d in read_maccrobat()][: args.limit or None]
+        source = f"MACCROBAT ({len(texts)} documents)"
     else:
         texts, source = [NOTE * 20] * 50, "invented note x 1000"
     arms = {"base": load_base(args.model)}

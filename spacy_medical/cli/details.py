@@ -31,9 +31,10 @@ def evaluate_details_cli(
     output: Path = typer.Option(..., "--output", "-o", help="JSON report"),
     model: Optional[Path] = typer.Option(None, "--model", help="Trained details span model (configs/details_spancat.cfg)"),
     link_weights: Optional[Path] = typer.Option(None, "--link-weights", help="Learned linker weights (train-details-linker)"),
+    ner_model: Optional[Path] = typer.Option(None, "--ner-model", help="NER pipeline whose entities the details start from (default: gold DRUG)"),
 ) -> None:
     """Strict P/R/F per label and link P/R/F on MACCROBAT dev and test: rules, model and the per-label choice."""
-    report = evaluate_details_to_file(output, model, link_weights)
+    report = evaluate_details_to_file(output, model, link_weights, ner_model=ner_model)
     for split in ("dev", "test"):
         for system in ("rules", "model", "chosen", "chosen_learned_links"):
             if system in report[split]:

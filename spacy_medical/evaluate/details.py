@@ -7,9 +7,10 @@ measured in the same run on the same documents:
 - "model": the trained details span model only (if given);
 - "chosen": per label, the source ("rules", "model" or "both") with the best F on dev, the way
   the shipped default `sources` was set.
-No NER runs here: gold DRUG mentions stand in for the NER's DRUG entities (MACCROBAT Medication),
-so link scores measure predicted attributes and predicted TEST against gold drugs. The linker
-alone is also scored on gold attribute and entity spans ("links_on_gold_spans").
+The entities the details start from are a NER's predictions (`ner_model`, e.g. en_medical's
+restored transformer NER), or else gold DRUG mentions (MACCROBAT Medication); "entities_from"
+in the report says which. The linkers alone are also scored on gold attribute and entity spans
+("links_on_gold_spans").
 """
 from collections import Counter
 from pathlib import Path
@@ -21,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..errors import Errors
-from ..io.maccrobat_details import SPANS_KEY, DetailsGold, link_examples, read_details_gold
+from ..io.maccrobat_details import SPANS_KEY, CharSpan, DetailsGold, link_examples, read_details_gold
 from ..pipeline.details import ATTRIBUTE_LABELS, ENTITY_LABELS
 from ..pipeline.details_links import link_learned, link_nearest, train_link_weights
 
@@ -59,13 +60,24 @@ def add_details_model(nlp: Language, model: Path, before: Optional[str] = None) 
     nlp.add_pipe("details_spancat", source=source, before=before)
 
 
-def predict(nlp: Language, golds: Sequence[DetailsGold]) -> List[Doc]:
-    """Run the pipeline with the gold DRUG mentions set as entities (they stand in for the NER)."""
+def ner_entities(ner_model: Optional[Path], golds: Sequence[DetailsGold]) -> List[List[CharSpan]]:
+    """The entities each document starts with: a NER's predictions, or gold DRUG (Medication) mentions.
+
+    ner_model (Optional[Path]): A pipeline with the NER (e.g. training/trf_restored); None for gold DRUG.
+    """
+    if ner_model is None:
+        return [[span for span in gold.spans if span[2] == "DRUG"] for gold in golds]
+    ner = spacy.load(ner_model)
+    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in ner.pipe(g.text for g in golds)]
+
+
+def predict(nlp: Language, golds: Sequence[DetailsGold], entities: Sequence[Sequence[CharSpan]]) -> List[Doc]:
+    """Run the pipeline on each document with the given entities set first (they stand in for the NER)."""
     docs = []
-    for gold in golds:
+    for gold, ents in zip(golds, entities):
         doc = nlp.make_doc(gold.text)
-        drugs = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in gold.spans if label == "DRUG"]
-        doc.set_ents(spacy.util.filter_spans([d for d in drugs if d is not None]))
+        spans = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in ents]
+        doc.set_ents(spacy.util.filter_spans([span for span in spans if span is not None]))
         for _, pipe in nlp.pipeline:
             doc = pipe(doc)
         docs.append(doc)
@@ -125,17 +137,21 @@ def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABE
     return chosen
 
 
-def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10) -> Dict:
+def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10,
+                     ner_model: Optional[Path] = None) -> Dict:
     """Score rules, model and the per-label choice on MACCROBAT dev and test.
 
     model (Optional[Path]): Trained details span model folder; without it only the rules are scored.
     link_weights (Optional[Path]): Learned linker weights; adds "chosen_learned_links" beside
         "chosen" (nearest-attribute rule) and the learned linker on gold spans.
     folder (Optional[Path]): MACCROBAT BRAT folder; defaults to the corpora folder's.
+    ner_model (Optional[Path]): The NER whose entities the details start from (DRUG to link to;
+        TEST is added only where it overlaps none); None: gold DRUG mentions.
     RETURNS (Dict): {"dev"|"test": {system: scores}, "chosen_sources": {...}, ...}.
     """
     weights = srsly.read_json(link_weights) if link_weights else None
     golds = {split: list(read_details_gold(split, folder)) for split in ("dev", "test")}
+    entities = {split: ner_entities(ner_model, golds[split]) for split in golds}
     systems = {"rules": {label: "rules" for label in SPAN_LABELS}}
     if model is not None:
         systems["model"] = {label: "model" for label in SPAN_LABELS}
@@ -144,18 +160,19 @@ def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] 
     for split in ("dev", "test"):
         for name, sources in systems.items():
             nlp = details_pipeline(model if name != "rules" else None, sources)
-            report[split][name] = score_docs(predict(nlp, golds[split]), golds[split])
+            report[split][name] = score_docs(predict(nlp, golds[split], entities[split]), golds[split])
     chosen = choose_sources(report["dev"])
     report["chosen_sources"] = chosen
     for split in ("dev", "test"):
         nlp = details_pipeline(model, chosen)
-        report[split]["chosen"] = score_docs(predict(nlp, golds[split]), golds[split])
+        report[split]["chosen"] = score_docs(predict(nlp, golds[split], entities[split]), golds[split])
         if weights:
             learned = details_pipeline(model, chosen, weights)
-            report[split]["chosen_learned_links"] = score_docs(predict(learned, golds[split]), golds[split])
+            report[split]["chosen_learned_links"] = score_docs(predict(learned, golds[split], entities[split]), golds[split])
         report[split]["links_on_gold_spans"] = score_links_on_gold_spans(nlp, golds[split], max_gap, weights)
     report["documents"] = {split: len(g) for split, g in golds.items()}
     report["model"] = str(model) if model else None
+    report["entities_from"] = str(ner_model) if ner_model else "gold DRUG (MACCROBAT Medication)"
     report["link_weights"] = str(link_weights) if link_weights else None
     return report
 
@@ -170,9 +187,10 @@ def train_linker(output: Path, folder: Optional[Path] = None, max_gap: int = 10)
     return weights
 
 
-def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None) -> Dict:
+def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None,
+                             ner_model: Optional[Path] = None) -> Dict:
     """Run `evaluate_details` and write the report as JSON."""
-    report = evaluate_details(model, link_weights, folder)
+    report = evaluate_details(model, link_weights, folder, ner_model=ner_model)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, report)
     return report
