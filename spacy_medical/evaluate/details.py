@@ -127,13 +127,19 @@ def score_links_on_gold_spans(nlp: Language, golds: Sequence[DetailsGold], max_g
     return report
 
 
-def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS) -> Dict[str, str]:
-    """Per label, the source with the best dev F (ties: rules, the simpler and faster)."""
+def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS, min_gold: int = 10) -> Dict[str, str]:
+    """Per label, the source with the best dev F (ties: rules, the simpler and faster).
+
+    A label with fewer than `min_gold` dev spans (FREQUENCY has 1) is too rare to choose by: it
+    keeps the rules, unless it has none (PROCEDURE), then the model.
+    """
     chosen = {}
     for label in labels:
         scores = {source: by_system[source]["spans"][label]["f"] for source in ("rules", "model", "both") if source in by_system}
         best = max(scores, key=lambda s: (scores[s], s == "rules"))
-        chosen[label] = best if scores[best] > 0 else "none"
+        if by_system["rules"]["spans"][label]["gold"] < min_gold:
+            best = "rules"
+        chosen[label] = best if scores[best] > 0 or best == "rules" else "none"
     return chosen
 
 

@@ -33,6 +33,8 @@ from .details_values import normalize
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 ATTRIBUTE_RULES = RULES_DIR / "details_attributes.jsonl"
 TEST_RULES = RULES_DIR / "details_tests.jsonl"
+# The learned linker's weights, fitted on MACCROBAT train (`spacy-medical train-details-linker`).
+LINK_WEIGHTS = RULES_DIR / "details_link_weights.json"
 ATTRIBUTE_LABELS = ("DOSE", "ROUTE", "FREQUENCY", "DURATION", "VALUE")
 ENTITY_LABELS = ("TEST", "PROCEDURE")
 SOURCES = ("rules", "model", "both", "none")
@@ -147,7 +149,7 @@ class MedicalDetails(Pipe):
         self.scorer = scorer
         self.attribute_rules: List[Dict[str, Any]] = list(srsly.read_jsonl(ATTRIBUTE_RULES))
         self.test_rules: List[Dict[str, Any]] = list(srsly.read_jsonl(TEST_RULES))
-        self.link_weights: Optional[Dict[str, float]] = None
+        self.link_weights: Optional[Dict[str, float]] = srsly.read_json(LINK_WEIGHTS)
         self._compile()
 
     def _compile(self) -> None:
@@ -167,8 +169,10 @@ class MedicalDetails(Pipe):
         attribute_rules (Optional[Iterable[Dict]]): Rules for DOSE, ROUTE, FREQUENCY, DURATION, VALUE.
         test_rules (Optional[Iterable[Dict]]): TEST (and PROCEDURE) names.
         link_weights (Optional[Union[str, Path, Dict]]): Pair classifier weights or a JSON file of
-            them (`spacy-medical train-details-linker`); needed when `linker` is "learned".
+            them (`spacy-medical train-details-linker`); default: the package's.
         """
+        if link_weights is None:
+            link_weights = LINK_WEIGHTS
         if isinstance(link_weights, (str, Path)):
             link_weights = srsly.read_json(link_weights)
         if self.cfg["linker"] == "learned" and not link_weights:
@@ -284,7 +288,8 @@ def make_details_scorer() -> Callable[..., Dict[str, Any]]:
     return lambda examples, **kwargs: spancat_score(examples, spans_key="attributes", allow_overlap=False)
 
 
-DEFAULT_SOURCES = {"DOSE": "rules", "ROUTE": "rules", "FREQUENCY": "rules", "DURATION": "rules", "VALUE": "rules", "TEST": "rules", "PROCEDURE": "none"}
+# Chosen on MACCROBAT dev by `spacy-medical evaluate-details` ("chosen_sources" in metrics/details.json).
+DEFAULT_SOURCES = {"DOSE": "both", "ROUTE": "rules", "FREQUENCY": "rules", "DURATION": "rules", "VALUE": "both", "TEST": "both", "PROCEDURE": "model"}
 
 FACTORY_META = dict(
     default_config={
@@ -292,7 +297,7 @@ FACTORY_META = dict(
         "model_spans_key": "details",
         "sources": DEFAULT_SOURCES,
         "max_link_gap": 10,
-        "linker": "nearest",
+        "linker": "learned",
         "scorer": {"@scorers": "spacy-medical.details_scorer.v1"},
     },
     assigns=["doc.spans", "doc.ents", "span._.value", "span._.attributes", "doc._.attribute_links"],
