@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
 from ..errors import Errors
+from ..pipeline.details_links import LINKED_ENTITY_LABELS
 from .brat import BratDocument
 from .maccrobat import maccrobat_dir, read_maccrobat
 
@@ -23,7 +24,6 @@ ATTRIBUTE_TYPES = {"Dosage": "DOSE", "Administration": "ROUTE", "Frequency": "FR
 ENTITY_TYPES = {"Diagnostic_procedure": "TEST", "Therapeutic_procedure": "PROCEDURE", "Medication": "DRUG"}
 # The labels a details span model learns (DRUG comes from the main NER).
 SPAN_MODEL_LABELS = {**ATTRIBUTE_TYPES, "Diagnostic_procedure": "TEST", "Therapeutic_procedure": "PROCEDURE"}
-LINKED_ENTITY_LABELS = ("DRUG", "TEST")
 SPANS_KEY = "details"
 
 CharSpan = Tuple[int, int, str]  # (start char, end char, label)
