@@ -68,7 +68,7 @@ _WORD_NUMBERS = {
 _NUMBER = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)"
 _FRACTION = rf"(?:\d+\s*[½¼¾⅓⅔⅛]|[½¼¾⅓⅔⅛]|\d+/\d+|{_NUMBER})"
 _RANGE = re.compile(rf"^(?P<cmp>[<>≤≥]=?)?\s*(?P<low>{_FRACTION})(?:\s*(?:-|–|—|to)\s*(?P<high>{_FRACTION}))?\s*(?P<rest>.*)$")
-_PRESSURE = re.compile(rf"^(?P<sys>\d{{2,3}})\s*/\s*(?P<dia>\d{{2,3}})\s*(?P<rest>.*)$")
+_PRESSURE = re.compile(r"^(?P<sys>\d{2,3})\s*/\s*(?P<dia>\d{2,3})\s*(?P<rest>.*)$")
 _DOSE_LEADS = re.compile(r"^(?:(?:a |the )?(?:daily |total |maximum |single )?dose (?:of )?|total of |up to )", re.I)
 
 
