@@ -100,6 +100,17 @@ class Errors:
     E556 = "{path}: no notes to evaluate."
     E557 = "--html cannot be combined with --deidentify yet: the report would show the original note text."
 
+    # E700-E749: clinical details (medical_details, details evaluation)
+    E700 = "{path}, line {line}: {reason}."
+    E701 = "{path}, line {line}: unknown label '{label}'. Known: {known}."
+    E702 = "{path}, line {line}: the regex of this rule does not compile."
+    E703 = "{path}, line {line}: unknown macro '{{{name}}}'; define it on an earlier line with {{\"define\": NAME, \"regex\": ...}}."
+    E704 = "medical_details: bad 'sources' entries {entries}. Labels: {labels}; sources: {sources}."
+    E705 = "{path}: medical_details rules file not found; was the pipeline saved with this component?"
+    E706 = "The details span model '{path}' has no 'spancat' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
+    E707 = "medical_details: unknown linker '{linker}'. Known: {known}."
+    E708 = "medical_details: linker 'learned' needs link weights: initialize it with link_weights (a JSON file from `spacy-medical train-details-linker`)."
+
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."

@@ -13,6 +13,7 @@ from .io import lexicons, training
 from .ml import encoder, memory, spelling
 from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
 from .pipeline import deid
+from .pipeline import details
 
 install_extensions()
 
@@ -33,11 +34,17 @@ make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
 make_medical_deid = Language.factory("medical_deid", func=deid.make_medical_deid, **deid.FACTORY_META)
+make_medical_details = Language.factory(
+    "medical_details", func=details.make_medical_details, **details.FACTORY_META
+)
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
 )
 make_sections_scorer = registry.scorers.register(
     "spacy-medical.sections_scorer.v1", func=sections.make_sections_scorer
+)
+make_details_scorer = registry.scorers.register(
+    "spacy-medical.details_scorer.v1", func=details.make_details_scorer
 )
 
 # --- readers ------------------------------------------------------------------------------

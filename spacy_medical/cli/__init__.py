@@ -18,6 +18,7 @@ from . import summarize  # noqa: E402,F401
 from . import train  # noqa: E402,F401
 from . import serve  # noqa: E402,F401
 from . import deidentify  # noqa: E402,F401
+from . import details  # noqa: E402,F401
 
 
 def main() -> None:
