@@ -11,7 +11,8 @@ from .labels import ASSERTIONS
 
 # name -> (object class, default)
 SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None}
-DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None}
+# diagnoses: list of suggestions set by medical_diagnoses (None when the pipe did not run).
+DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None, "diagnoses": None}
 
 
 def install_extensions() -> None:

@@ -15,6 +15,7 @@ from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
 from .pipeline import abbreviations
+from .pipeline import diagnoses
 
 install_extensions()
 
@@ -33,6 +34,9 @@ make_medical_context = Language.factory(
 )
 make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
+)
+make_medical_diagnoses = Language.factory(
+    "medical_diagnoses", func=diagnoses.make_medical_diagnoses, **diagnoses.FACTORY_META
 )
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
