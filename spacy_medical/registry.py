@@ -10,7 +10,7 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import lexicons, training
-from .ml import encoder, memory, spelling
+from .ml import encoder, frozen_encoder, memory, spelling
 from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
@@ -62,3 +62,6 @@ make_quantize_transformer = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer
 )
 make_trim_heap = registry.callbacks.register("spacy-medical.trim_heap.v1", func=memory.make_trim_heap)
+make_initialize_frozen = registry.callbacks.register(
+    "spacy-medical.initialize_frozen.v1", func=frozen_encoder.make_initialize_frozen
+)

@@ -66,7 +66,7 @@ class MedicalDiagnoses(Pipe):
     def threshold(self, value: float) -> None:
         if not 0.0 <= value <= 1.0:
             raise ValueError(Errors.E657.format(value=value, top_k=self.cfg["top_k"]))
-        self.cfg["threshold"] = float(value)
+        self.cfg["threshold"] = round(float(value), 4)
 
     def initialize(
         self,
@@ -118,6 +118,7 @@ class MedicalDiagnoses(Pipe):
         path = ensure_path(path)
         if "cfg" not in exclude and (path / "cfg").exists():
             self.cfg.update(srsly.read_json(path / "cfg"))
+            self.cfg["threshold"] = round(self.cfg["threshold"], 4)
         if "codes" not in exclude and (path / CODES_FILE).exists():
             self.codes = read_codes(path / CODES_FILE)
         return self
