@@ -1,4 +1,4 @@
-"""Train a diagnosis classifier on corpus/dx: python scripts/train_dx.py CONFIG OUTPUT_DIR [--section.key value ...]
+"""Train a diagnosis classifier on corpus/dx: python scripts/train_dx.py CONFIG OUTPUT_DIR [--paths.train corpus/dx/train_augmented.spacy ...]
 
 Same as `spacy train` for the CNN; the frozen-encoder config encodes each text once
 (spacy_medical.train_classifier.train_over_frozen_encoder).

@@ -78,6 +78,7 @@ class Errors:
     E659 = "{path}, line {line}: expected a JSON object with string 'text' and 'label'."
     E660 = "{split} split is empty after the near-duplicate split of {n} rows; give more rows (at least a few per label)."
     E661 = "The per-label report needs scikit-learn: pip install 'spacy-medical[evaluation]'."
+    E662 = "{path}, line {line}: a context row needs a string 'label' and a list 'context'."
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."

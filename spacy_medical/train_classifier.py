@@ -10,7 +10,7 @@ import json
 import random
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import spacy
 from spacy.tokens import DocBin
@@ -44,8 +44,17 @@ def write_docbin(rows: Sequence[LabelledText], labels: Sequence[str], path: Unio
     return path
 
 
-def write_corpus(rows: Sequence[LabelledText], out_dir: Union[str, Path], **split_settings: float) -> Dict[str, Any]:
+def write_corpus(
+    rows: Sequence[LabelledText],
+    out_dir: Union[str, Path],
+    augmentations: Sequence[Callable[[Sequence[LabelledText]], List[LabelledText]]] = (),
+    **split_settings: float,
+) -> Dict[str, Any]:
     """Split the rows and write train/dev/test DocBins plus `split.json` (ids and labels per split).
+
+    augmentations: Functions that rewrite train rows into new rows; with any, also write
+        train_augmented.spacy: the train rows plus every function's rows (dev and test are
+        never augmented).
 
     RETURNS (Dict[str, Any]): The split manifest: labels, and per split the row ids and counts.
     RAISES (ValueError): A split is empty (too few rows).
@@ -60,6 +69,10 @@ def write_corpus(rows: Sequence[LabelledText], out_dir: Union[str, Path], **spli
     for name in SPLITS:
         write_docbin(parts[name], labels, out_dir / f"{name}.spacy")
         manifest[name] = {"n": len(parts[name]), "ids": [item.id for item in parts[name]]}
+    if augmentations:
+        augmented = list(parts["train"]) + [new for augment in augmentations for new in augment(parts["train"])]
+        write_docbin(augmented, labels, out_dir / "train_augmented.spacy")
+        manifest["train_augmented"] = {"n": len(augmented)}
     (out_dir / "split.json").write_text(json.dumps(manifest, indent=1), encoding="utf8")
     return manifest
 
@@ -71,9 +84,13 @@ def rows_of_split(rows: Sequence[LabelledText], manifest: Dict[str, Any], split:
 
 
 def train_textcat(
-    config_path: Union[str, Path], corpus_dir: Union[str, Path], output_dir: Union[str, Path], overrides: Optional[Dict[str, Any]] = None
+    config_path: Union[str, Path],
+    corpus_dir: Union[str, Path],
+    output_dir: Union[str, Path],
+    overrides: Optional[Dict[str, Any]] = None,
+    train_name: str = "train",
 ) -> Path:
-    """Train on corpus_dir/{train,dev}.spacy. RETURNS (Path): output_dir/model-best.
+    """Train on corpus_dir/{train_name,dev}.spacy. RETURNS (Path): output_dir/model-best.
 
     A config whose encoder is frozen (configs/dx_trf.cfg) trains with `train_over_frozen_encoder`,
     every other one with `spacy train`.
@@ -82,7 +99,7 @@ def train_textcat(
     from spacy.util import load_config
 
     corpus_dir = Path(corpus_dir)
-    settings = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), **(overrides or {})}
+    settings = {"paths.train": str(corpus_dir / f"{train_name}.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), **(overrides or {})}
     config = load_config(Path(config_path), overrides=settings, interpolate=False)
     if config["training"]["frozen_components"]:
         return train_over_frozen_encoder(config, Path(output_dir))

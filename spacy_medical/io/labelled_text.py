@@ -16,6 +16,7 @@ from ..errors import Errors
 
 SPLITS = ("train", "dev", "test")
 WORD = re.compile(r"[a-z0-9]+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -178,3 +179,22 @@ def split_rows(rows: Sequence[LabelledText], **split_settings: float) -> Dict[st
 def labels_of(rows: Iterable[LabelledText]) -> List[str]:
     """The sorted label set."""
     return sorted({item.label for item in rows})
+
+
+def sentence_halves(rows: Sequence[LabelledText]) -> List[LabelledText]:
+    """Deterministic augmentation: each row of 2+ sentences, rewritten as its first and its second half.
+
+    Patients often write one or two complaints, not the full picture a corpus row paints; a
+    half keeps the label (every sentence describes the same condition). Only for training rows:
+    never augment dev or test.
+    RETURNS (List[LabelledText]): The new rows only (ids "<id>/a" and "<id>/b").
+    """
+    out = []
+    for item in rows:
+        sentences = [part for part in SENTENCE_END.split(item.text.strip()) if part]
+        if len(sentences) < 2:
+            continue
+        middle = (len(sentences) + 1) // 2
+        for suffix, part in (("a", sentences[:middle]), ("b", sentences[middle:])):
+            out.append(LabelledText(" ".join(part), item.label, item.row, f"{item.id}/{suffix}"))
+    return out

@@ -4,9 +4,12 @@ set `corpus/dx_ood.jsonl`, for the diagnosis suggester `en_medical_dx`.
 The corpus has no official split and many rows paraphrase each other: `labelled_text.split_rows`
 keeps exact and near duplicates on one side.
 """
+import hashlib
 import json
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
+
+import srsly
 
 from ..errors import Errors
 from .corpora import corpora_dir
@@ -14,6 +17,7 @@ from .labelled_text import LabelledText, read_labelled_csv, split_rows
 
 FILE = "symptom2disease/Symptom2Disease.csv"
 OOD_PATH = Path(__file__).resolve().parents[2] / "corpus" / "dx_ood.jsonl"
+CONTEXT_PATH = Path(__file__).resolve().parents[1] / "rules" / "dx_context.jsonl"
 
 
 def read_symptom2disease(path: Optional[Union[str, Path]] = None) -> List[LabelledText]:
@@ -44,3 +48,26 @@ def read_labelled_jsonl(path: Union[str, Path] = OOD_PATH) -> List[LabelledText]
                 raise ValueError(Errors.E659.format(path=path, line=line_number))
             rows.append(LabelledText(record["text"], record["label"], line_number, str(record.get("id", line_number))))
     return rows
+
+
+def context_sentences(rows: Sequence[LabelledText], path: Union[str, Path] = CONTEXT_PATH) -> List[LabelledText]:
+    """Deterministic augmentation: each row with one sentence of context for its label appended.
+
+    Symptom2Disease rows describe symptoms only; real messages add who, where and since when
+    ("since I came back from Ghana", "after I started a new antibiotic"). The sentences
+    (rules/dx_context.jsonl, risk factors and exposures per label, written by hand) are picked by
+    a hash of the row id. Only for training rows; labels without context give no rows.
+    RETURNS (List[LabelledText]): The new rows only (ids "<id>/context").
+    """
+    table = {}
+    for line, record in enumerate(srsly.read_jsonl(path), start=1):
+        if not (isinstance(record, dict) and isinstance(record.get("label"), str) and isinstance(record.get("context"), list)):
+            raise ValueError(Errors.E662.format(path=path, line=line))
+        table[record["label"]] = record["context"]
+    out = []
+    for item in rows:
+        sentences = table.get(item.label)
+        if sentences:
+            pick = int(hashlib.sha1(item.id.encode("utf8")).hexdigest()[:8], 16) % len(sentences)
+            out.append(LabelledText(f"{item.text.rstrip()} {sentences[pick]}", item.label, item.row, f"{item.id}/context"))
+    return out
