@@ -91,3 +91,26 @@ def test_symptom2disease_split_has_every_label_in_every_split():
         assert len({r.label for r in rows}) == 24
     seen = {name: {normalise(r.text) for r in rows} for name, rows in parts.items()}
     assert not (seen["train"] & seen["test"]) and not (seen["train"] & seen["dev"]) and not (seen["dev"] & seen["test"])
+
+
+def test_sentence_halves_and_context_are_deterministic_rewrites(tmp_path):
+    import srsly
+
+    from spacy_medical.io.labelled_text import sentence_halves
+    from spacy_medical.io.symptom2disease import context_sentences
+
+    rows = [LabelledText("Fever and chills. Sweats at night! Headache.", "Malaria", 1, "7"), LabelledText("Itchy rash", "allergy", 2, "8")]
+    halves = sentence_halves(rows)
+    assert [(r.text, r.label, r.id) for r in halves] == [
+        ("Fever and chills. Sweats at night!", "Malaria", "7/a"),
+        ("Headache.", "Malaria", "7/b"),
+    ]
+    table = tmp_path / "context.jsonl"
+    srsly.write_jsonl(table, [{"label": "Malaria", "context": ["Back from Ghana.", "Back from Mali."]}])
+    added = context_sentences(rows, table)
+    assert len(added) == 1 and added[0].id == "7/context" and added[0].label == "Malaria"
+    assert added[0].text.startswith("Fever and chills. Sweats at night! Headache. Back from ")
+    assert context_sentences(rows, table) == added
+    srsly.write_jsonl(table, [{"label": "Malaria", "context": "Back from Ghana."}])
+    with pytest.raises(ValueError, match="line 1"):
+        context_sentences(rows, table)
