@@ -72,7 +72,7 @@ class Errors:
     E653 = "{path}: label(s) with fewer than {n} rows: {labels}. Add examples or remove these rows; a label needs rows in training and in evaluation."
     E654 = "{path}: a classifier needs at least two labels."
     E655 = "{path}, line {line}: a diagnosis code row needs a string 'label' and a 'codes' object."
-    E656 = "medical_diagnoses: no '{pipe}' pipe before it in the pipeline, or it sets no doc.cats; pipes: {pipes}."
+    E656 = "medical_diagnoses: the doc has no doc.cats; put the classifier '{pipe}' before it in the pipeline."
     E657 = "medical_diagnoses: threshold must be in [0, 1], got {value}; top_k must be >= 1, got {top_k}."
     E658 = "Unknown --base '{base}'. Choose one of: {known}, or pass --config."
     E659 = "{path}, line {line}: expected a JSON object with string 'text' and 'label'."

@@ -1,10 +1,10 @@
 """Train a text classifier on labelled texts: CSV -> split -> DocBins -> `spacy train` -> report.
 
 `spacy-medical train-classifier` runs `train_classifier` on a user's CSV; the `dx` workflow runs
-the same steps on Symptom2Disease (`write_corpus`, then `spacy train`, then
-scripts/evaluate_dx.py). The pipeline is one exclusive-class `textcat` on a CNN
-(`--base en_medical_sm`, configs/dx_cnn.cfg) or on the frozen MiniLM encoder of `en_medical`
-(`--base en_medical`, configs/dx_trf.cfg).
+the same steps on Symptom2Disease (scripts/dx_data.py -> `write_corpus`, scripts/train_dx.py ->
+`train_textcat`, then scripts/evaluate_dx.py). The pipeline is one exclusive-class `textcat` on a
+CNN (`--base en_medical_sm`, spacy_medical/configs/dx_cnn.cfg) or on the frozen MiniLM encoder
+that en_medical starts from, all-MiniLM-L6-v2 (`--base en_medical`, configs/dx_trf.cfg).
 """
 import json
 import random
@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 import spacy
 from spacy.tokens import DocBin
 from thinc.api import Config
+from wasabi import msg
 
 from .errors import Errors
 from .evaluate.classification import classification_report, pipeline_scores, report_markdown, require_sklearn
@@ -88,9 +89,10 @@ def train_textcat(
     corpus_dir: Union[str, Path],
     output_dir: Union[str, Path],
     overrides: Optional[Dict[str, Any]] = None,
-    train_name: str = "train",
 ) -> Path:
-    """Train on corpus_dir/{train_name,dev}.spacy. RETURNS (Path): output_dir/model-best.
+    """Train on corpus_dir/{train,dev}.spacy (override paths.train for an augmented set).
+
+    RETURNS (Path): output_dir/model-best.
 
     A config whose encoder is frozen (configs/dx_trf.cfg) trains with `train_over_frozen_encoder`,
     every other one with `spacy train`.
@@ -99,7 +101,7 @@ def train_textcat(
     from spacy.util import load_config
 
     corpus_dir = Path(corpus_dir)
-    settings = {"paths.train": str(corpus_dir / f"{train_name}.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), **(overrides or {})}
+    settings = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), **(overrides or {})}
     config = load_config(Path(config_path), overrides=settings, interpolate=False)
     if config["training"]["frozen_components"]:
         return train_over_frozen_encoder(config, Path(output_dir))
@@ -150,7 +152,7 @@ def train_over_frozen_encoder(config: Config, output_dir: Path) -> Path:
             dev_docs = [eg.predicted for eg in dev_examples]
             textcat.set_annotations(dev_docs, textcat.predict(dev_docs))
             score = textcat.score(dev_examples)["cats_score"]
-            print(f"epoch {epoch}: loss {losses.get(textcat.name, 0.0):.3f}, dev cats_score {score:.4f}")
+            msg.text(f"epoch {epoch}: loss {losses.get(textcat.name, 0.0):.3f}, dev cats_score {score:.4f}")
             if score > best[0]:
                 best = (score, textcat.to_bytes())
         if epoch == training["max_epochs"] - 1:

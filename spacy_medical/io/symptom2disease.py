@@ -21,10 +21,9 @@ CONTEXT_PATH = Path(__file__).resolve().parents[1] / "rules" / "dx_context.jsonl
 
 
 def read_symptom2disease(path: Optional[Union[str, Path]] = None) -> List[LabelledText]:
-    """All rows of Symptom2Disease.csv (columns index, label, text); ids are the `index` column."""
+    """All rows of Symptom2Disease.csv (columns index, label, text); ids are 1-based data row numbers."""
     path = Path(path) if path else corpora_dir() / FILE
-    rows = read_labelled_csv(path, text_col="text", label_col="label")
-    return rows
+    return read_labelled_csv(path, text_col="text", label_col="label")
 
 
 def symptom2disease_splits(path: Optional[Union[str, Path]] = None) -> Dict[str, List[LabelledText]]:

@@ -55,8 +55,6 @@ class MedicalDiagnoses(Pipe):
         self.name = name
         self.cfg = {"threshold": float(threshold), "top_k": int(top_k), "textcat": textcat}
         self.codes: Dict[str, Dict[str, Any]] = {}
-        # The pipeline is complete only after construction, so the check runs on first use.
-        self._pipe_names: Callable[[], List[str]] = lambda: nlp.pipe_names
 
     @property
     def threshold(self) -> float:
@@ -101,8 +99,9 @@ class MedicalDiagnoses(Pipe):
         return out
 
     def __call__(self, doc: Doc) -> Doc:
-        if not doc.cats and self.cfg["textcat"] not in self._pipe_names():
-            raise ValueError(Errors.E656.format(pipe=self.cfg["textcat"], pipes=self._pipe_names()))
+        if not doc.cats:
+            # A classifier always sets scores: none means it is missing or did not run.
+            raise ValueError(Errors.E656.format(pipe=self.cfg["textcat"]))
         doc._.diagnoses = self.suggest(doc.cats)
         return doc
 

@@ -68,7 +68,7 @@ def test_bad_settings_and_missing_classifier_are_refused(tmp_path):
     lone = spacy.blank("en")
     lone.add_pipe("medical_diagnoses")
     lone.initialize()
-    with pytest.raises(ValueError, match="no 'textcat' pipe"):
+    with pytest.raises(ValueError, match="no doc.cats; put the classifier 'textcat' before it"):
         lone("fever")
     bad = tmp_path / "codes.jsonl"
     srsly.write_jsonl(bad, [{"label": "Malaria", "codes": {"MESH": "MESH:D008288"}}, {"label": "Typhoid"}])
@@ -97,3 +97,10 @@ def test_code_table_ids_exist_in_the_shipped_lexicons():
         assert row["codes"]["MESH"].removeprefix("MESH:") in mesh
         if "DOID" in row["codes"]:
             assert row["codes"]["DOID"] in doids
+
+
+def test_pipeline_pickles_for_multiprocessing(nlp):
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(nlp.get_pipe("medical_diagnoses")))
+    assert restored.threshold == 0.4 and restored.codes["Malaria"]["codes"]["MESH"] == "MESH:D008288"
