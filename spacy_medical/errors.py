@@ -111,6 +111,20 @@ class Errors:
     E707 = "medical_details: unknown linker '{linker}'. Known: {known}."
     E708 = "medical_details: linker 'learned' needs link weights: initialize it with link_weights (a JSON file from `spacy-medical train-details-linker`)."
 
+    # E650-E699: diagnosis suggestions and train-classifier (medical_diagnoses, io.labelled_text)
+    E650 = "{path}: labelled CSV not found."
+    E651 = "{path}, row {row} (line {line}): column '{column}' is empty; every row needs a text and a label."
+    E652 = "{path}: no data rows."
+    E653 = "{path}: label(s) with fewer than {n} rows: {labels}. Add examples or remove these rows; a label needs rows in training and in evaluation."
+    E654 = "{path}: a classifier needs at least two labels."
+    E655 = "{path}, line {line}: a diagnosis code row needs a string 'label' and a 'codes' object."
+    E656 = "medical_diagnoses: the doc has no doc.cats; put the classifier '{pipe}' before it in the pipeline."
+    E657 = "medical_diagnoses: threshold must be in [0, 1], got {value}; top_k must be >= 1, got {top_k}."
+    E658 = "Unknown --base '{base}'. Choose one of: {known}, or pass --config."
+    E659 = "{path}, line {line}: expected a JSON object with string 'text' and 'label'."
+    E660 = "{split} split is empty after the near-duplicate split of {n} rows; give more rows (at least a few per label)."
+    E661 = "The per-label report needs scikit-learn: pip install 'spacy-medical[evaluation]'."
+    E662 = "{path}, line {line}: a context row needs a string 'label' and a list 'context'."
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."

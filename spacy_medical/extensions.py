@@ -13,7 +13,9 @@ from .pipeline.details import entity_attributes
 # name -> (object class, default)
 SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None, "value": None}
 DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None, "deidentified": None, "patient_id": None,
-                                  "attribute_links": None}
+                                  "attribute_links": None,
+                                  # suggestions set by medical_diagnoses (None when the pipe did not run)
+                                  "diagnoses": None}
 # name -> getter: computed from other annotations, so there is nothing to keep in sync.
 SPAN_GETTERS: Dict[str, Callable[[Span], Any]] = {"attributes": entity_attributes}
 

@@ -10,10 +10,11 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import lexicons, training
-from .ml import encoder, memory, spelling
+from .ml import encoder, frozen_encoder, memory, spelling
 from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
 from .pipeline import deid
 from .pipeline import details
+from .pipeline import diagnoses
 
 install_extensions()
 
@@ -36,6 +37,9 @@ make_medical_abbreviations = Language.factory(
 make_medical_deid = Language.factory("medical_deid", func=deid.make_medical_deid, **deid.FACTORY_META)
 make_medical_details = Language.factory(
     "medical_details", func=details.make_medical_details, **details.FACTORY_META
+)
+make_medical_diagnoses = Language.factory(
+    "medical_diagnoses", func=diagnoses.make_medical_diagnoses, **diagnoses.FACTORY_META
 )
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
@@ -67,3 +71,6 @@ make_quantize_transformer_v2 = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v2", func=encoder.make_quantize_transformer_v2
 )
 make_trim_heap = registry.callbacks.register("spacy-medical.trim_heap.v1", func=memory.make_trim_heap)
+make_initialize_frozen = registry.callbacks.register(
+    "spacy-medical.initialize_frozen.v1", func=frozen_encoder.make_initialize_frozen
+)

@@ -19,6 +19,7 @@ from . import train  # noqa: E402,F401
 from . import serve  # noqa: E402,F401
 from . import deidentify  # noqa: E402,F401
 from . import details  # noqa: E402,F401
+from . import train_classifier  # noqa: E402,F401
 
 
 def main() -> None:
