@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 from ..errors import Errors
 from ..io.exports import ExportReader, NoteRecord
 from ..io.render import render_report
-from ..io.writers import ErrorsWriter, detect_output_format, make_writer
+from ..io.outputs import make_writer
+from ..io.writers import ErrorsWriter, detect_output_format
 from .checkpoint import Checkpoint, fingerprint_export, job_identity
 from .local import annotate_records
 from .options import AnnotateOptions

@@ -9,7 +9,7 @@ from ..batch.annotate import EXIT_JOB_ERROR, AnnotateResult, annotate, annotate_
 from ..batch.options import AnnotateOptions
 from ..deidentify import deid_pipeline
 from ..errors import Errors
-from . import app
+from .root import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")
 # Exit code of a job stopped by Ctrl-C (128 + SIGINT), as shells report it.

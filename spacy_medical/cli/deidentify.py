@@ -8,7 +8,7 @@ from wasabi import msg
 from ..batch.annotate import EXIT_MISMATCH, annotate
 from ..deidentify import deid_pipeline
 from ..evaluate.deid import evaluate_deid_to_file
-from . import app
+from .root import app
 
 
 @app.command("deidentify")

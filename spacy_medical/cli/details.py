@@ -9,7 +9,7 @@ from wasabi import msg
 
 from ..evaluate.details import evaluate_details_to_file, results_markdown, train_linker
 from ..io.maccrobat_details import convert_details
-from . import app
+from .root import app
 
 
 @app.command("convert-details")

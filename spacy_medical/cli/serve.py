@@ -8,7 +8,7 @@ import typer
 from wasabi import msg
 
 from ..errors import Errors
-from . import app
+from .root import app
 
 LOOPBACK = "127.0.0.1"
 

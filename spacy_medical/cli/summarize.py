@@ -9,7 +9,7 @@ from wasabi import msg
 from ..errors import Errors
 from ..pipeline.summary_lists import format_summary
 from ..pipeline.summary_pipeline import load_summary_pipeline
-from . import app
+from .root import app
 
 
 def summarize_file(path: Path, model: Optional[str] = None, dialogue_model: Optional[Path] = None, max_sentences: Optional[int] = None) -> dict:

@@ -5,7 +5,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 
 from ..training.resumable import train
-from . import app
+from .root import app
 
 
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -7,7 +7,7 @@ from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
 from ..train_classifier import BASE_CONFIGS, train_classifier
-from . import app
+from .root import app
 
 
 @app.command("train-classifier", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

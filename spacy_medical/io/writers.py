@@ -289,21 +289,6 @@ def _scrub(row: Dict[str, Any]) -> Dict[str, Any]:
     return {k: _SURROGATE_RE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in row.items()}
 
 
-def make_writer(path: Union[str, Path], output_format: str, *, file_mode: int = DEFAULT_FILE_MODE,
-                raw_csv: bool = False) -> Any:
-    """Create the writer for an output format ("jsonl", "csv", "parquet" or "fhir").
-
-    file_mode (int): Permission bits of the files it creates.
-    raw_csv (bool): CSV only: write cells as they are, formulas included.
-    """
-    if output_format == "fhir":
-        from .fhir import FhirWriter  # fhir.py builds on JsonlWriter: imported here, not at the top
-
-        return FhirWriter(path, file_mode=file_mode)
-    writer = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}[output_format]
-    return writer(path, file_mode=file_mode, raw_csv=raw_csv)
-
-
 class ErrorsWriter(JsonlWriter):
     """The errors file: one JSON line per failed record with `row`, `note_id` and `error`."""
 
