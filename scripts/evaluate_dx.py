@@ -1,7 +1,7 @@
 """Evaluate the diagnosis suggesters and write metrics/dx.json + metrics/dx.md.
 
 Every system is scored in this one run on the same three sets: the in-distribution dev and
-test splits of Symptom2Disease (corpus/dx/split.json, from `spacy project run dx-data`) and the
+test splits of Symptom2Disease (corpus/dx/split.json, from `spacy project run train-dx`) and the
 out-of-distribution set corpus/dx_ood.jsonl (written before any training, never tuned on).
 Systems: the TF-IDF + logistic regression baseline (fit here on the train split) and each
 trained spaCy pipeline given with --model NAME=PATH. For the pipeline named by --ship, the
