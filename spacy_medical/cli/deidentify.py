@@ -25,6 +25,7 @@ def deidentify_cli(
     batch_size: int = typer.Option(64, "--batch-size", help="nlp.pipe batch size"),
     engine: str = typer.Option("local", "--engine", help="local (spark: see docs/deidentification.md)"),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted job from its checkpoint"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the outputs of an earlier job (refused by default)"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N input records"),
     allow_failures: bool = typer.Option(False, "--allow-failures", help="Exit 0 even if some records failed"),
 ) -> None:
@@ -33,7 +34,7 @@ def deidentify_cli(
         nlp = deid_pipeline(model, mode=mode, key_env=key_env)
         result = annotate(input_path, output_path, model=nlp, id_col=id_col, text_col=text_col,
                           errors_path=errors, n_process=n_process, batch_size=batch_size, engine=engine,
-                          resume=resume, limit=limit, allow_failures=allow_failures)
+                          resume=resume, overwrite=overwrite, limit=limit, allow_failures=allow_failures)
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as err:
         msg.fail(str(err))
         raise typer.Exit(EXIT_MISMATCH)

@@ -27,7 +27,7 @@ CODES_FILE = "dx_codes.jsonl"
 def read_codes(path: Union[str, Path] = CODES_PATH) -> Dict[str, Dict[str, Any]]:
     """Read the label -> codes table.
 
-    path (Union[str, Path]): JSONL rows {"label", "codes": {vocabulary: CURIE}, "concept_name"?, "match"?}.
+    path (Union[str, Path]): JSONL rows {"label", "codes": {vocabulary: id}, "concept_name"?, "match"?}.
     RETURNS (Dict[str, Dict[str, Any]]): The rows by label.
     """
     table = {}
@@ -91,7 +91,8 @@ class MedicalDiagnoses(Pipe):
                 {
                     "label": label,
                     "score": round(float(score), 4),
-                    "kb_id": codes.get("MESH") or next(iter(codes.values()), None),
+                    # A CURIE, as `ent.kb_id_` of medical_linker; `codes` holds bare ids, as `ent._.codes`.
+                    "kb_id": next((f"{vocab}:{codes[vocab]}" for vocab in ("MESH", "DOID") if codes.get(vocab)), None),
                     "concept_name": row.get("concept_name"),
                     "codes": codes,
                 }

@@ -32,7 +32,7 @@ def test_top_three_with_scores_and_codes(nlp):
     assert [d["label"] for d in diagnoses] == ["Malaria", "Typhoid", "Dengue"]
     assert diagnoses[0]["score"] == 0.62
     assert diagnoses[0]["kb_id"] == "MESH:D008288"
-    assert diagnoses[0]["codes"] == {"MESH": "MESH:D008288", "DOID": "DOID:12365"}
+    assert diagnoses[0]["codes"] == {"MESH": "D008288", "DOID": "12365"}
 
 
 def test_below_threshold_means_no_suggestion(nlp):
@@ -47,11 +47,11 @@ def test_label_without_code_has_empty_codes(nlp):
 
 def test_round_trip_keeps_threshold_and_codes(nlp, tmp_path):
     nlp.get_pipe("medical_diagnoses").threshold = 0.7
-    nlp.get_pipe("medical_diagnoses").codes["Malaria"]["codes"] = {"MESH": "MESH:D008288"}
+    nlp.get_pipe("medical_diagnoses").codes["Malaria"]["codes"] = {"MESH": "D008288"}
     nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
     pipe = loaded.get_pipe("medical_diagnoses")
-    assert pipe.threshold == 0.7 and pipe.codes["Malaria"]["codes"] == {"MESH": "MESH:D008288"}
+    assert pipe.threshold == 0.7 and pipe.codes["Malaria"]["codes"] == {"MESH": "D008288"}
     assert loaded("fever")._.diagnoses == []
     restored = spacy.blank("en").add_pipe("medical_diagnoses").from_bytes(pipe.to_bytes())
     assert restored.threshold == 0.7
@@ -71,7 +71,7 @@ def test_bad_settings_and_missing_classifier_are_refused(tmp_path):
     with pytest.raises(ValueError, match="no doc.cats; put the classifier 'textcat' before it"):
         lone("fever")
     bad = tmp_path / "codes.jsonl"
-    srsly.write_jsonl(bad, [{"label": "Malaria", "codes": {"MESH": "MESH:D008288"}}, {"label": "Typhoid"}])
+    srsly.write_jsonl(bad, [{"label": "Malaria", "codes": {"MESH": "D008288"}}, {"label": "Typhoid"}])
     with pytest.raises(ValueError, match="line 2"):
         read_codes(bad)
 
@@ -94,13 +94,13 @@ def test_code_table_ids_exist_in_the_shipped_lexicons():
     table = read_codes(CODES_PATH)
     assert len(table) == 24
     for row in table.values():
-        assert row["codes"]["MESH"].removeprefix("MESH:") in mesh
+        assert row["codes"]["MESH"] in mesh
         if "DOID" in row["codes"]:
-            assert row["codes"]["DOID"] in doids
+            assert "DOID:" + row["codes"]["DOID"] in doids
 
 
 def test_pipeline_pickles_for_multiprocessing(nlp):
     import pickle
 
     restored = pickle.loads(pickle.dumps(nlp.get_pipe("medical_diagnoses")))
-    assert restored.threshold == 0.4 and restored.codes["Malaria"]["codes"]["MESH"] == "MESH:D008288"
+    assert restored.threshold == 0.4 and restored.codes["Malaria"]["codes"]["MESH"] == "D008288"
