@@ -65,6 +65,16 @@ class Errors:
     E453 = "{path}: checkpoint format {found}, this version reads {expected}; run again without --resume to start over."
     E454 = "{path}: the checkpoint does not fit this pipeline's models; run again without --resume to start over."
 
+    # E500-E549: concept linking (medical_linker, spacy_medical.kb)
+    E500 = "Concept KB not found at {path}. Build it with `spacy project run kb` and give its folder as medical_linker's `kb_path` (relative paths count from the working directory)."
+    E501 = "{path}: the concept KB lacks {missing}; rebuild it with `spacy project run kb`."
+    E502 = "{path}: cannot read the concept KB ({reason}); rebuild it with `spacy project run kb`."
+    E503 = "{path}: vocabulary file not found."
+    E504 = "{path}: the vocabulary file is empty or has no header."
+    E505 = "{path}, line {line}: {reason}"
+    E506 = "medical_linker has no concept KB: initialize it with `kb_path` (a folder built by `spacy project run kb`)."
+    E507 = "medical_linker: label '{label}' maps to unknown semantic group(s) {groups}. Known: {known}."
+
 
 class Warnings:
     W001 = "{path}: {count} span(s) skipped ({reason}); see the conversion report for counts per reason."

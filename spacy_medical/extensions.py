@@ -11,6 +11,8 @@ from .labels import ASSERTIONS
 
 # name -> (object class, default)
 SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None}
+# Set by medical_linker: vocabulary -> id, the concept's name, the top candidates.
+SPAN_EXTENSIONS.update({"codes": None, "concept_name": None, "candidates": None})
 DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None}
 
 

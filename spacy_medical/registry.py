@@ -15,6 +15,7 @@ from .pipeline import sentences
 from .pipeline import sections, summarizer
 from .pipeline import context
 from .pipeline import abbreviations
+from .pipeline import linker
 
 install_extensions()
 
@@ -34,6 +35,7 @@ make_medical_context = Language.factory(
 make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
+make_medical_linker = Language.factory("medical_linker", func=linker.make_medical_linker, **linker.FACTORY_META)
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
 )

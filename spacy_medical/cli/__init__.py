@@ -14,6 +14,7 @@ from . import evaluate  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
 from . import summarize  # noqa: E402,F401
 from . import train  # noqa: E402,F401
+from . import linking  # noqa: E402,F401
 
 
 def main() -> None:
