@@ -34,12 +34,18 @@ def build_kb_cli(
 def evaluate_linking_cli(
     kb: Path = typer.Argument(..., help="The shipped KB (build-kb with train and dev)"),
     output: Path = typer.Option(..., "--output", "-o", help="JSON report"),
-    model: Optional[str] = typer.Option(None, "--model", help="Pipeline for the end-to-end disease concept P/R/F"),
+    model: Optional[str] = typer.Option(None, "--model", help="Pipeline for the end-to-end disease concept P/R/F; 'auto': en_medical when installed"),
     corpora: Optional[Path] = typer.Option(None, "--corpora-dir", help="Corpora folder"),
 ) -> None:
     """BC5CDR dev/test gold-mention accuracy@1 with a dictionary baseline, and end-to-end P/R/F."""
+    from spacy.util import is_package
+
     from ..evaluate.linking import evaluate_linking
 
+    if model == "auto":
+        model = "en_medical" if is_package("en_medical") else None
+        if model is None:
+            msg.warn("en_medical is not installed: no end-to-end score in this run")
     result = evaluate_linking(corpora or corpora_dir(), kb, model)
     srsly.write_json(output, result)
     for split in ("dev", "test"):

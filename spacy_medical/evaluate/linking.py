@@ -11,7 +11,6 @@
 - End to end (BioCreative V DNER): per abstract, the set of MeSH codes of the pipeline's DISEASE
   and SYMPTOM entities against the set of gold Disease ids; micro P/R/F over abstracts.
 """
-import itertools
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -29,7 +28,6 @@ from ..pipeline.linker import MedicalLinker
 
 PUBTATOR_LABELS = {"Disease": "DISEASE", "Chemical": "DRUG"}
 PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
-EXACT_BONUSES = (0.0, 0.25, 0.5, 1.0)
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 41))
 POOL = 50
 
@@ -63,11 +61,11 @@ def mesh_code(kb: ConceptKB, candidate: Optional[Candidate]) -> Optional[str]:
     return kb.concepts[candidate.concept]["codes"].get("MESH") if candidate else None
 
 
-def rescore(pool: List[Candidate], prior_weight: float, exact_bonus: float) -> Optional[Candidate]:
-    """The best of a candidate pool under other ranking weights (the formula of ConceptKB)."""
+def rescore(pool: List[Candidate], prior_weight: float) -> Optional[Candidate]:
+    """The best of a candidate pool under another prior weight (the formula of ConceptKB)."""
     if not pool:
         return None
-    score = lambda c: c.similarity + prior_weight * c.prior + exact_bonus * c.exact  # noqa: E731
+    score = lambda c: c.similarity + prior_weight * c.prior  # noqa: E731
     best = min(pool, key=lambda c: (-score(c), c.concept))
     return Candidate(best.concept, best.id, best.name, score(best), best.similarity, best.prior, best.exact)
 
@@ -86,7 +84,7 @@ def candidate_pools(linker: MedicalLinker, kb: ConceptKB, mentions: Sequence[Gol
     """Up to POOL candidates per mention, ranked by string similarity alone (exact and prior
     candidates all have similarity 1, so every one of them is in the pool)."""
     linker.set_kb(kb)
-    kb.prior_weight = kb.exact_bonus = 0.0
+    kb.prior_weight = 0.0
     texts = [linker.query_text(m.span) for m in mentions]
     groups = [linker.cfg["label_groups"][m.span.label_] for m in mentions]
     pools = kb.candidates_batch(texts, groups, k=POOL)
@@ -95,14 +93,14 @@ def candidate_pools(linker: MedicalLinker, kb: ConceptKB, mentions: Sequence[Gol
 
 
 def tune(kb: ConceptKB, mentions: Sequence[GoldMention], pools: Sequence[List[Candidate]]) -> Dict[str, object]:
-    """Ranking weights by mean Disease/Chemical accuracy on dev, then the NIL threshold that
+    """The prior weight by mean Disease/Chemical accuracy on dev, then the NIL threshold that
     makes the most right decisions (a right link, or NIL for a mention with no gold id)."""
     grid = {}
-    for prior_weight, exact_bonus in itertools.product(PRIOR_WEIGHTS, EXACT_BONUSES):
-        scores = accuracy(kb, mentions, [rescore(pool, prior_weight, exact_bonus) for pool in pools])
-        grid[(prior_weight, exact_bonus)] = (scores["Disease"]["accuracy"] + scores["Chemical"]["accuracy"]) / 2
-    prior_weight, exact_bonus = max(grid, key=lambda w: (grid[w], -w[0], -w[1]))
-    links = [rescore(pool, prior_weight, exact_bonus) for pool in pools]
+    for prior_weight in PRIOR_WEIGHTS:
+        scores = accuracy(kb, mentions, [rescore(pool, prior_weight) for pool in pools])
+        grid[prior_weight] = (scores["Disease"]["accuracy"] + scores["Chemical"]["accuracy"]) / 2
+    prior_weight = max(grid, key=lambda w: (grid[w], -w))
+    links = [rescore(pool, prior_weight) for pool in pools]
     right: Dict[float, int] = {}
     for threshold in THRESHOLDS:
         right[threshold] = sum(
@@ -111,8 +109,8 @@ def tune(kb: ConceptKB, mentions: Sequence[GoldMention], pools: Sequence[List[Ca
         )
     threshold = max(THRESHOLDS, key=lambda t: (right[t], -t))
     return {
-        "prior_weight": prior_weight, "exact_bonus": exact_bonus, "threshold": threshold,
-        "grid_mean_accuracy": {f"{p}/{e}": round(v, 4) for (p, e), v in grid.items()},
+        "prior_weight": prior_weight, "threshold": threshold,
+        "grid_mean_accuracy": {str(p): round(v, 4) for p, v in grid.items()},
         "nil_mentions": sum(1 for m in mentions if not m.gold),
     }
 
@@ -196,7 +194,7 @@ def evaluate_linking(corpora: Path, kb_path: Path, model: Optional[str] = None) 
     dev_pools = candidate_pools(linker, kb_train, dev_mentions)
     tuning = tune(kb_train, dev_mentions, dev_pools)
     report["tuning"] = tuning
-    chosen = {key: tuning[key] for key in ("prior_weight", "exact_bonus", "threshold")}
+    chosen = {key: tuning[key] for key in ("prior_weight", "threshold")}
     linker.cfg.update(chosen)
     report["factory_defaults_match_tuning"] = all(linker.cfg[k] == v for k, v in nlp.get_pipe_meta("medical_linker").default_config.items() if k in chosen)
 

@@ -7,8 +7,8 @@ found:
   variants and "anti-inflammatory"/"anti inflammatory" meet;
 - character trigram TF-IDF over every alias with cosine nearest neighbours (a sparse matrix
   product), which finds misspellings and partial names.
-Each candidate concept is scored by its best cosine, a bonus for an exact alias-table hit and a
-prior: the share of training mentions with the same normalised surface that were annotated with
+Each candidate concept is scored by its best cosine (1 for an exact alias-table hit) plus a
+weighted prior: the share of training mentions with the same normalised surface that were annotated with
 it (BC5CDR train and dev, never test).
 
 Stored as plain files (JSON/JSONL, and the TF-IDF matrix as a scipy `.npz`): never pickle.
@@ -95,8 +95,7 @@ class ConceptKB:
         self.alias_texts = alias_texts
         self.alias_concepts = numpy.asarray(alias_concepts, dtype=numpy.int32)
         self.priors = priors
-        self.prior_weight = 0.5
-        self.exact_bonus = 0.5
+        self.prior_weight = 0.25
         # Stored with the KB: computing them again costs more than a second at every load.
         self.alias_keys = alias_keys if alias_keys is not None else [alias_key(text) for text in alias_texts]
         self.exact: Dict[str, Set[int]] = {}
@@ -172,7 +171,7 @@ class ConceptKB:
                 continue
             similarity = 1.0 if concept in exact else sims.get(concept, 0.0)
             prior = counts.get(concept, 0) / total
-            score = similarity + self.prior_weight * prior + self.exact_bonus * (concept in exact)
+            score = similarity + self.prior_weight * prior
             ranked.append(Candidate(concept, record["id"], record["name"], score, similarity, prior, concept in exact))
         ranked.sort(key=lambda c: (-c.score, c.concept))  # ties: MeSH first (built first)
         # Keep a few more than asked, so that a later call with a larger k is still served.

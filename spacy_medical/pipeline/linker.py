@@ -43,7 +43,6 @@ class MedicalLinker(Pipe):
         top_k: int,
         threshold: float,
         prior_weight: float,
-        exact_bonus: float,
         abbreviations_key: str,
     ):
         for label, groups in label_groups.items():
@@ -57,7 +56,6 @@ class MedicalLinker(Pipe):
             "top_k": top_k,
             "threshold": threshold,
             "prior_weight": prior_weight,
-            "exact_bonus": exact_bonus,
             "abbreviations_key": abbreviations_key,
         }
 
@@ -80,7 +78,6 @@ class MedicalLinker(Pipe):
     def set_kb(self, kb: ConceptKB) -> None:
         """Use `kb`, with this component's ranking weights."""
         kb.prior_weight = self.cfg["prior_weight"]
-        kb.exact_bonus = self.cfg["exact_bonus"]
         kb._cache.clear()
         self.kb = kb
 
@@ -176,9 +173,8 @@ FACTORY_META = dict(
         "label_groups": DEFAULT_LABEL_GROUPS,
         "top_k": 5,
         # Ranking weights and NIL threshold chosen on BC5CDR dev (metrics/linking.json, "tuning").
-        "threshold": 0.5,
-        "prior_weight": 0.5,
-        "exact_bonus": 0.5,
+        "threshold": 0.35,
+        "prior_weight": 0.25,
         "abbreviations_key": "abbreviations",
     },
     assigns=["token.ent_kb_id", "span._.codes", "span._.concept_name", "span._.candidates"],
@@ -193,10 +189,9 @@ def make_medical_linker(
     top_k: int,
     threshold: float,
     prior_weight: float,
-    exact_bonus: float,
     abbreviations_key: str,
 ) -> MedicalLinker:
     return MedicalLinker(
         nlp, name, label_groups=label_groups, top_k=top_k, threshold=threshold,
-        prior_weight=prior_weight, exact_bonus=exact_bonus, abbreviations_key=abbreviations_key,
+        prior_weight=prior_weight, abbreviations_key=abbreviations_key,
     )
