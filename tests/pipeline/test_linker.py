@@ -197,3 +197,31 @@ def test_a_missing_vocabulary_file_is_named(tmp_path):
     (root / "symptom_ontology" / "symp.obo").unlink()
     with pytest.raises(FileNotFoundError, match="symp.obo: vocabulary file not found"):
         build_kb(root)
+
+
+def test_document_level_disease_concepts_end_to_end(nlp, tmp_path):
+    from spacy_medical.evaluate.linking import document_concepts
+
+    pubtator = tmp_path / "gold.PubTator.txt"
+    pubtator.write_text(
+        "7|t|Heart attack after aspirin.\n7|a|No headache.\n"
+        "7\t0\t12\tHeart attack\tDisease\tD009203\n7\t19\t26\taspirin\tChemical\tD001241\n"
+        "7\t31\t39\theadache\tDisease\tD006261\n\n"
+        "8|t|Diabetes mellitus.\n8|a|zork qux.\n"
+        "8\t0\t17\tDiabetes mellitus\tDisease\tD003920\n\n",
+        encoding="utf8",
+    )
+    # Doc 7: both diseases found and linked; doc 8: "Diabetes mellitus" is no entity of this
+    # pipeline (a miss) and "zork qux" is NIL (no false positive).
+    assert document_concepts(nlp, pubtator) == {"p": 1.0, "r": 0.6667, "f": 0.8, "documents": 2}
+
+
+def test_rescoring_a_pool_agrees_with_the_kb_ranking(kb_dir):
+    from spacy_medical.evaluate.linking import rescore
+
+    kb = ConceptKB.from_disk(kb_dir)
+    kb.prior_weight = 0.0
+    pool = kb.candidates("MP", ["drug"], k=50)
+    kb.prior_weight, kb._cache = 2.0, {}
+    best = kb.candidates("MP", ["drug"], k=1)[0]
+    assert (rescore(pool, 2.0).id, rescore(pool, 2.0).score) == (best.id, best.score) == ("MESH:D008775", 3.0)
