@@ -225,3 +225,18 @@ def test_rescoring_a_pool_agrees_with_the_kb_ranking(kb_dir):
     kb.prior_weight, kb._cache = 2.0, {}
     best = kb.candidates("MP", ["drug"], k=1)[0]
     assert (rescore(pool, 2.0).id, rescore(pool, 2.0).score) == (best.id, best.score) == ("MESH:D008775", 3.0)
+
+
+def test_loaded_tfidf_gives_scikit_learns_cosines(kb_dir):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    kb = ConceptKB.from_disk(kb_dir)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), lowercase=False).fit(kb.alias_texts)
+    for query in ("myocardial infarct", "diabetis  melitus", "a", "zork qux"):
+        expected = (vectorizer.transform([query]) @ vectorizer.transform(kb.alias_texts).T).toarray()[0]
+        best = {}
+        for alias, sim in enumerate(expected):
+            concept = int(kb.alias_concepts[alias])
+            if sim > best.get(concept, 0.0):
+                best[concept] = sim
+        assert kb._neighbours([query])[0] == pytest.approx(best, abs=1e-5)
