@@ -67,7 +67,7 @@ def main() -> None:
     timings = {"with_linker": [], "without_linker": []}
     for _ in range(ROUNDS):
         for arm in timings:
-            linker.kb._cache.clear()
+            linker.kb.clear_cache()
             disabled = ["medical_linker"] if arm == "without_linker" else []
             with nlp.select_pipes(disable=disabled):
                 start = time.perf_counter()

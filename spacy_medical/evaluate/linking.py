@@ -83,12 +83,11 @@ def accuracy(kb: ConceptKB, mentions: Sequence[GoldMention], links: Sequence[Opt
 def candidate_pools(linker: MedicalLinker, kb: ConceptKB, mentions: Sequence[GoldMention]) -> List[List[Candidate]]:
     """Up to POOL candidates per mention, ranked by string similarity alone (exact and prior
     candidates all have similarity 1, so every one of them is in the pool)."""
-    linker.set_kb(kb)
-    kb.prior_weight = 0.0
+    kb.set_prior_weight(0.0)
     texts = [linker.query_text(m.span) for m in mentions]
     groups = [linker.cfg["label_groups"][m.span.label_] for m in mentions]
     pools = kb.candidates_batch(texts, groups, k=POOL)
-    linker.set_kb(kb)  # back to the linker's weights
+    linker.set_kb(kb)  # with the linker's prior weight
     return pools
 
 

@@ -122,6 +122,15 @@ class ConceptKB:
         self._scores: Optional[numpy.ndarray] = None  # one cosine per alias, reused across queries
         self._cache: Dict[Tuple[str, Tuple[str, ...]], List[Candidate]] = {}
 
+    def set_prior_weight(self, weight: float) -> None:
+        """Weight the priors by `weight` in the score from now on."""
+        self.prior_weight = weight
+        self.clear_cache()
+
+    def clear_cache(self) -> None:
+        """Forget the memo of ranked candidates (results computed with the old weight, or a benchmark's warm-up)."""
+        self._cache.clear()
+
     @staticmethod
     def _fit_tfidf(alias_texts: List[str]) -> Dict[str, Any]:
         from sklearn.feature_extraction.text import TfidfVectorizer

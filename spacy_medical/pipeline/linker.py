@@ -77,8 +77,7 @@ class MedicalLinker(Pipe):
 
     def set_kb(self, kb: ConceptKB) -> None:
         """Use `kb`, with this component's ranking weights."""
-        kb.prior_weight = self.cfg["prior_weight"]
-        kb._cache.clear()
+        kb.set_prior_weight(self.cfg["prior_weight"])
         self.kb = kb
 
     # --- linking -----------------------------------------------------------------------------

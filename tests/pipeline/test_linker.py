@@ -220,9 +220,9 @@ def test_rescoring_a_pool_agrees_with_the_kb_ranking(kb_dir):
     from spacy_medical.evaluate.linking import rescore
 
     kb = ConceptKB.from_disk(kb_dir)
-    kb.prior_weight = 0.0
+    kb.set_prior_weight(0.0)
     pool = kb.candidates("MP", ["drug"], k=50)
-    kb.prior_weight, kb._cache = 2.0, {}
+    kb.set_prior_weight(2.0)
     best = kb.candidates("MP", ["drug"], k=1)[0]
     assert (rescore(pool, 2.0).id, rescore(pool, 2.0).score) == (best.id, best.score) == ("MESH:D008775", 3.0)
 
