@@ -6,7 +6,9 @@ mentions are symptoms by the Symptom Ontology's definition, and which unlabelled
 corpus that does not annotate a label could be that label (and are marked missing). The
 Symptom Ontology also gives en_medical its `symptom_lexicon` (`symptom_patterns`): an
 entity_ruler after `ner` that adds symptoms the model missed, never overriding it. All three
-give the ner's dictionary features (spacy_medical/ml/lexicon_features.py).
+give the ner's dictionary features (spacy_medical/ml/lexicon_features.py). The readers that keep
+ids (`read_mesh`, `read_disease_ontology`, `read_symptom_ontology`, `read_drugbank`) feed the
+concept KB of `medical_linker` (spacy_medical/kb); the term sets are derived from them.
 """
 import csv
 import re

@@ -99,21 +99,32 @@ class MedicalLinker(Pipe):
         if self.kb is None:
             raise ValueError(Errors.E506)
         groups = [self.cfg["label_groups"].get(span.label_) for span in spans]
-        return self.kb.candidates_batch([self.query_text(span) for span in spans], groups, k=self.cfg["top_k"])
+        short_forms: Dict[int, List[Span]] = {}
+        for span in spans:
+            if id(span.doc) not in short_forms:
+                key = self.cfg["abbreviations_key"]
+                short_forms[id(span.doc)] = list(span.doc.spans[key]) if key in span.doc.spans else []
+        texts = [self.query_text(span, short_forms[id(span.doc)]) for span in spans]
+        return self.kb.candidates_batch(texts, groups, k=self.cfg["top_k"])
 
-    def query_text(self, span: Span) -> str:
-        """The span's text with each short form the doc defines replaced by its long form."""
-        key = self.cfg["abbreviations_key"]
-        if key not in span.doc.spans:
-            return span.text
-        inside = [a for a in span.doc.spans[key] if span.start <= a.start and a.end <= span.end]
+    def query_text(self, span: Span, short_forms: Optional[List[Span]] = None) -> str:
+        """The span's text with each short form the doc defines replaced by its long form.
+
+        short_forms (Optional[List[Span]]): The doc's abbreviation spans (default: read from
+            `doc.spans`), labelled with their long forms.
+        """
+        if short_forms is None:
+            key = self.cfg["abbreviations_key"]
+            short_forms = list(span.doc.spans[key]) if key in span.doc.spans else []
+        inside = [a for a in short_forms if span.start <= a.start and a.end <= span.end]
         if not inside:
             return span.text
-        parts, position = [], span.start_char
+        # Offsets into the span's own text: building doc.text for every mention is slow.
+        text, offset, parts, position = span.text, span.start_char, [], 0
         for abbreviation in sorted(inside, key=lambda a: a.start_char):
-            parts += [span.doc.text[position : abbreviation.start_char], abbreviation.label_]
-            position = abbreviation.end_char
-        parts.append(span.doc.text[position : span.end_char])
+            parts += [text[position : abbreviation.start_char - offset], abbreviation.label_]
+            position = abbreviation.end_char - offset
+        parts.append(text[position:])
         return "".join(parts)
 
     def best(self, candidates: List[Candidate]) -> Optional[Candidate]:
@@ -123,23 +134,24 @@ class MedicalLinker(Pipe):
         return None
 
     def _set_annotations(self, doc: Doc, ents: List[Span], results: List[List[Candidate]]) -> None:
+        """Set kb_id and the extensions of `ents` (the doc's entities with a known label)."""
         if not ents:
             return
         links = {(ent.start, ent.end): (self.best(candidates), candidates) for ent, candidates in zip(ents, results)}
-        # kb_id lives on the tokens: set it through doc.ents, then the extensions on the new spans
-        # (span extension values are keyed by the span's kb_id as well).
-        doc.ents = [
-            Span(doc, ent.start, ent.end, label=ent.label, kb_id=links[(ent.start, ent.end)][0].id)
-            if (ent.start, ent.end) in links and links[(ent.start, ent.end)][0] else ent
-            for ent in doc.ents
-        ]
+        # kb_id lives on the tokens, so it is set through doc.ents; the extensions are then set
+        # on the new spans (span extension values are keyed by the span's kb_id as well).
+        new_ents = []
         for ent in doc.ents:
             if (ent.start, ent.end) not in links:
+                new_ents.append(ent)
                 continue
             best, candidates = links[(ent.start, ent.end)]
+            ent = Span(doc, ent.start, ent.end, label=ent.label, kb_id=best.id if best else "")
             ent._.codes = dict(self.kb.concepts[best.concept]["codes"]) if best else {}
             ent._.concept_name = best.name if best else None
             ent._.candidates = [c.to_dict() for c in candidates]
+            new_ents.append(ent)
+        doc.ents = new_ents
 
     # --- serialization -----------------------------------------------------------------------
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
