@@ -164,11 +164,13 @@ def document_concepts(nlp: Language, path: Path) -> Dict[str, float]:
 
 
 def with_linker(model: str, kb: ConceptKB, linker_cfg: Dict[str, object]) -> Language:
-    """The pipeline `model`, with a medical_linker on `kb` added after its other components if
-    it has none (a pipeline built before the linker existed)."""
+    """The pipeline `model`, with medical_abbreviations and a medical_linker on `kb` added at
+    its end when it has none (a NER-only pipeline, or one built before the linker existed)."""
     nlp = spacy.load(model)
     if "medical_linker" not in nlp.pipe_names:
-        nlp.add_pipe("medical_linker", config=linker_cfg, last=True).set_kb(kb)
+        if "medical_abbreviations" not in nlp.pipe_names:
+            nlp.add_pipe("medical_abbreviations")
+        nlp.add_pipe("medical_linker", config=linker_cfg).set_kb(kb)
     return nlp
 
 
