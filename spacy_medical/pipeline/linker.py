@@ -85,7 +85,7 @@ class MedicalLinker(Pipe):
         return next(self.pipe([doc]))
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        # Mentions of a whole batch share one matrix product in candidate generation.
+        # The mentions of a whole batch are ranked together, each distinct mention once.
         for docs in minibatch(stream, size=batch_size):
             ents = [[ent for ent in doc.ents if ent.label_ in self.cfg["label_groups"]] for doc in docs]
             results = iter(self.link([ent for doc_ents in ents for ent in doc_ents]))
@@ -102,8 +102,7 @@ class MedicalLinker(Pipe):
         short_forms: Dict[int, List[Span]] = {}
         for span in spans:
             if id(span.doc) not in short_forms:
-                key = self.cfg["abbreviations_key"]
-                short_forms[id(span.doc)] = list(span.doc.spans[key]) if key in span.doc.spans else []
+                short_forms[id(span.doc)] = self._short_forms(span.doc)
         texts = [self.query_text(span, short_forms[id(span.doc)]) for span in spans]
         return self.kb.candidates_batch(texts, groups, k=self.cfg["top_k"])
 
@@ -114,8 +113,7 @@ class MedicalLinker(Pipe):
             `doc.spans`), labelled with their long forms.
         """
         if short_forms is None:
-            key = self.cfg["abbreviations_key"]
-            short_forms = list(span.doc.spans[key]) if key in span.doc.spans else []
+            short_forms = self._short_forms(span.doc)
         inside = [a for a in short_forms if span.start <= a.start and a.end <= span.end]
         if not inside:
             return span.text
@@ -126,6 +124,10 @@ class MedicalLinker(Pipe):
             position = abbreviation.end_char - offset
         parts.append(text[position:])
         return "".join(parts)
+
+    def _short_forms(self, doc: Doc) -> List[Span]:
+        key = self.cfg["abbreviations_key"]
+        return list(doc.spans[key]) if key in doc.spans else []
 
     def best(self, candidates: List[Candidate]) -> Optional[Candidate]:
         """The link among ranked candidates, or None (NIL) when the best is below threshold."""
