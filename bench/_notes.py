@@ -11,7 +11,7 @@ from typing import List
 
 import spacy
 
-from spacy_medical.evaluate.summary import read_aci
+from spacy_medical.io.aci_bench import read_aci
 from spacy_medical.io.corpora import corpora_dir
 
 

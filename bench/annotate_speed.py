@@ -55,7 +55,8 @@ def main() -> None:
 
         def run_annotate(n):
             start = time.perf_counter()
-            result = annotate(src, tmp / f"out{n}.jsonl", model=nlp, n_process=n, batch_size=args.batch_size, progress=False)
+            result = annotate(src, tmp / f"out{n}.jsonl", model=nlp, n_process=n, batch_size=args.batch_size,
+                              progress=False, overwrite=True)
             assert result.annotated == args.n_notes, result.accounting
             return time.perf_counter() - start
 

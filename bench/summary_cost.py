@@ -17,7 +17,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from spacy_medical.evaluate.summary import ACI_SPLITS, load_pipeline, read_aci
+from spacy_medical.io.aci_bench import ACI_SPLITS, read_aci
+from spacy_medical.pipeline.summary_pipeline import load_summary_pipeline
 from spacy_medical.io.corpora import corpora_dir
 
 OURS = ("medical_sections", "medical_summarizer")
@@ -66,7 +67,7 @@ def main():
     parser.add_argument("--no-dialogues", action="store_true", help="Time the notes only")
     args = parser.parse_args()
     dialogue_model = args.dialogue_model if Path(args.dialogue_model).exists() else None
-    nlp = load_pipeline(args.model, dialogue_model=dialogue_model)
+    nlp = load_summary_pipeline(args.model, dialogue_model=dialogue_model)
     rows = [r for split in ("valid", "test1", "test2", "test3") for r in read_aci(corpora_dir() / "aci_bench" / ACI_SPLITS[split])]
     result = {
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),

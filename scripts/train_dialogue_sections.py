@@ -1,5 +1,5 @@
 """Glue for `spacy project run train-dialogue-sections`: train the MTS-Dialog section classifier
-with `spacy_medical.train_dialogue` and write its accuracy (vs the majority-class baseline)."""
+with `spacy_medical.training.dialogue` and write its accuracy (vs the majority-class baseline)."""
 from pathlib import Path
 from typing import Optional
 
@@ -7,7 +7,7 @@ import srsly
 import typer
 
 from spacy_medical.io.corpora import corpora_dir
-from spacy_medical.train_dialogue import train_and_evaluate
+from spacy_medical.training.dialogue import train_and_evaluate
 
 
 def main(

@@ -10,11 +10,11 @@ from spacy.util import registry
 
 from .extensions import install_extensions
 from .io import lexicons, training
-from .ml import encoder, memory, spelling
-from .pipeline import sentences
-from .pipeline import sections, summarizer
-from .pipeline import context
-from .pipeline import abbreviations
+from .ml import encoder, frozen_encoder, memory, spelling
+from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
+from .pipeline import deid
+from .pipeline import details
+from .pipeline import diagnoses
 from .pipeline import linker
 
 install_extensions()
@@ -35,12 +35,22 @@ make_medical_context = Language.factory(
 make_medical_abbreviations = Language.factory(
     "medical_abbreviations", func=abbreviations.make_medical_abbreviations, **abbreviations.FACTORY_META
 )
+make_medical_deid = Language.factory("medical_deid", func=deid.make_medical_deid, **deid.FACTORY_META)
+make_medical_details = Language.factory(
+    "medical_details", func=details.make_medical_details, **details.FACTORY_META
+)
+make_medical_diagnoses = Language.factory(
+    "medical_diagnoses", func=diagnoses.make_medical_diagnoses, **diagnoses.FACTORY_META
+)
 make_medical_linker = Language.factory("medical_linker", func=linker.make_medical_linker, **linker.FACTORY_META)
 make_assertion_scorer = registry.scorers.register(
-    "spacy-medical.assertion_scorer.v1", func=context.make_assertion_scorer
+    "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
 )
 make_sections_scorer = registry.scorers.register(
     "spacy-medical.sections_scorer.v1", func=sections.make_sections_scorer
+)
+make_details_scorer = registry.scorers.register(
+    "spacy-medical.details_scorer.v1", func=details.make_details_scorer
 )
 
 # --- readers ------------------------------------------------------------------------------
@@ -59,4 +69,10 @@ create_transformer_with_spelling = registry.architectures.register(
 make_quantize_transformer = registry.callbacks.register(
     "spacy-medical.quantize_transformer.v1", func=encoder.make_quantize_transformer
 )
+make_quantize_transformer_v2 = registry.callbacks.register(
+    "spacy-medical.quantize_transformer.v2", func=encoder.make_quantize_transformer_v2
+)
 make_trim_heap = registry.callbacks.register("spacy-medical.trim_heap.v1", func=memory.make_trim_heap)
+make_initialize_frozen = registry.callbacks.register(
+    "spacy-medical.initialize_frozen.v1", func=frozen_encoder.make_initialize_frozen
+)

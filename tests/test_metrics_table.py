@@ -1,18 +1,44 @@
-"""scripts/metrics_table.py refuses to put runs scored with different components side by side."""
+"""scripts/metrics_table.py: the committed README, docs/results.md and docs/experiments.md are what it generates, and
+it refuses to put runs scored with different components side by side."""
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "metrics_table.py"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def metrics_table():
-    spec = importlib.util.spec_from_file_location("metrics_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The shared table helpers (scripts/table_format.py), which every side-by-side table goes through."""
+    return load_script("table_format")
+
+
+def test_the_committed_pages_are_what_the_script_writes():
+    """Running it changes nothing: no table was typed or edited by hand, and no metrics file changed unseen."""
+    result = subprocess.run([sys.executable, str(SCRIPTS / "metrics_table.py"), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_page_without_its_markers_is_refused(tmp_path):
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        generator = load_script("metrics_table")
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    assert generator.fill("a\n<!-- metrics:x:start -->\nold\n<!-- metrics:x:end -->\nb", "x", ["new"], tmp_path) == (
+        "a\n<!-- metrics:x:start -->\nnew\n<!-- metrics:x:end -->\nb")
+    with pytest.raises(SystemExit, match="no <!-- metrics:y:start -->"):
+        generator.fill("a", "y", ["new"], tmp_path)
 
 
 def report(pipeline, disease_f):

@@ -1,6 +1,9 @@
-"""The `ci` workflow of project.yml end to end: convert a slice -> train a tiny CNN, restore the
-shipped transformer NER -> assemble en_medical and en_medical_sm -> package -> install -> load."""
+"""project.yml and experiments/project.yml: every command runs a script, module and CLI command that exists, and the
+`ci` workflow end to end (convert a slice -> train a tiny CNN, restore the shipped transformer NER -> assemble
+en_medical and en_medical_sm -> package -> install -> load)."""
+import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,3 +58,48 @@ def test_ci_workflow_builds_an_installable_en_medical(tmp_path):
         f"medical_sentences,transformer,ner,{clinical}", "2", "medical", "0.1.0",
         f"medical_sentences,tok2vec,ner,{clinical}", "2", "medical_sm", "0.1.0",
     ]
+
+
+def project(folder: Path) -> dict:
+    from weasel.util import load_project_config
+
+    return load_project_config(folder)
+
+
+def cli_commands() -> set:
+    from spacy_medical.cli import app
+
+    return {command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands}
+
+
+@pytest.mark.parametrize("folder", [ROOT, ROOT / "experiments"], ids=["project.yml", "experiments/project.yml"])
+def test_every_script_a_command_runs_exists(folder):
+    config = project(folder)
+    names = {command["name"] for command in config["commands"]}
+    assert {step for steps in config["workflows"].values() for step in steps} <= names
+    for command in config["commands"]:
+        for line in command["script"]:
+            words = shlex.split(line)
+            if words[0] != "python" or words[1] == "-c":
+                continue
+            if words[1] != "-m":
+                assert (folder / words[1]).is_file(), f"{command['name']}: {words[1]}"
+            elif words[2] == "spacy_medical.cli":
+                assert words[3] in cli_commands(), f"{command['name']}: spacy-medical {words[3]}"
+            else:
+                assert importlib.util.find_spec(words[2]), f"{command['name']}: {words[2]}"
+        # What the repository holds (configs, scripts, package code, weights) must exist; the rest is built.
+        for dep in command.get("deps", []):
+            # weasel joins a bare "${vars.x}" list item with an interpolated one after it: never write that
+            assert ", " not in dep, f"{command['name']}: {dep}"
+            path = (folder / dep).resolve()
+            if path.is_relative_to(ROOT) and path.relative_to(ROOT).parts[0] in ("configs", "scripts", "spacy_medical", "weights"):
+                assert path.exists(), f"{command['name']}: {dep}"
+
+
+def test_the_product_project_keeps_the_ablations_out():
+    config = project(ROOT)
+    assert len(config["commands"]) <= 40
+    assert not [c["name"] for c in config["commands"] if c["name"].startswith("ablation") or "-ablation-" in c["name"]]
+    ablations = project(ROOT / "experiments")["commands"]
+    assert not {c["name"] for c in config["commands"]} & {c["name"] for c in ablations}

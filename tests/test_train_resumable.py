@@ -2,12 +2,13 @@
 import io
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
 
-from spacy_medical.train_resumable import DIR_CHECKPOINT, train
+from spacy_medical.training.resumable import DIR_CHECKPOINT, train
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -77,7 +78,7 @@ def test_same_weights_as_spacy_train(tmp_path, corpus):
     spacy_train(config, tmp_path / "spacy", overrides=overrides(corpus, **{"training.batcher.size": 20}))
     quiet(config_path=config, output_path=tmp_path / "ours", overrides=overrides(corpus, **{"training.batcher.size": 20}))
     assert weights(tmp_path / "ours" / "model-last") == weights(tmp_path / "spacy" / "model-last")
-    assert (tmp_path / "ours" / DIR_CHECKPOINT / "state.pkl").is_file()
+    assert (tmp_path / "ours" / DIR_CHECKPOINT / "state.json").is_file()
 
 
 def test_stop_while_the_checkpoint_is_replaced_loses_nothing(tmp_path, corpus):
@@ -144,3 +145,35 @@ def test_cli_passes_overrides_and_resume(tmp_path, corpus):
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "had finished at step 4" in " ".join(second.output.split())
+
+
+class WritesMarker:
+    """Unpickling this runs `Path(marker).touch()`: what a crafted checkpoint could do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_resume_never_unpickles_a_crafted_checkpoint(tmp_path, corpus):
+    import pickle
+
+    config, marker = CONFIGS / "tiny.cfg", tmp_path / "code-ran"
+    # A legacy pickle where a checkpoint belongs: refused, never opened.
+    legacy = tmp_path / "legacy" / DIR_CHECKPOINT
+    legacy.mkdir(parents=True)
+    (legacy / "state.pkl").write_bytes(pickle.dumps(WritesMarker(marker)))
+    with pytest.raises(ValueError, match="never unpickled"):
+        quiet(config_path=config, output_path=tmp_path / "legacy", overrides=overrides(corpus), resume=True)
+    assert not marker.exists()
+    # A real checkpoint whose arrays file was swapped for one holding a pickled object.
+    quiet(config_path=config, output_path=tmp_path / "run", overrides=overrides(corpus, **{"training.max_steps": 6}))
+    numpy.savez(tmp_path / "run" / DIR_CHECKPOINT / "arrays.npz", a0=numpy.array([WritesMarker(marker)], dtype=object))
+    (tmp_path / "run" / DIR_CHECKPOINT / "state.pkl").write_bytes(pickle.dumps(WritesMarker(marker)))
+    with pytest.raises(ValueError, match="cannot be read without pickle"):
+        quiet(config_path=config, output_path=tmp_path / "run", overrides=overrides(corpus), resume=True)
+    assert not marker.exists()
+    pickle.loads((tmp_path / "run" / DIR_CHECKPOINT / "state.pkl").read_bytes())
+    assert marker.exists()  # the crafted file does run code when unpickled: the test can fail

@@ -8,17 +8,22 @@ finishes the job with no gap and no duplicate.
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, TextIO, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..errors import Errors
 from ..io.exports import ExportReader, NoteRecord
-from ..io.writers import ErrorsWriter, detect_output_format, make_writer, render_html
-from .checkpoint import Checkpoint, checkpoint_path, job_identity
-from .local import DEFAULT_CHUNK_CHARS, annotate_records
+from ..io.render import render_report
+from ..io.outputs import make_writer
+from ..io.writers import ErrorsWriter, detect_output_format
+from .checkpoint import Checkpoint, fingerprint_export, job_identity
+from .local import annotate_records
+from .options import AnnotateOptions
+from .paths import JobFiles
 from .progress import Progress
 
-ENGINES = ("local", "spark")
 EXIT_OK, EXIT_FAILED, EXIT_MISMATCH = 0, 1, 2
+# A job that could not run or could not account for its input exits 2 (like a count mismatch).
+EXIT_JOB_ERROR = EXIT_MISMATCH
 
 
 @dataclass
@@ -29,7 +34,10 @@ class AnnotateResult:
     annotated (int): Records written to the output.
     failed (int): Records written to the errors file.
     exit_code (int): 0 on success, 1 when records failed (unless allowed), 2 when the counts do
-        not add up.
+        not add up or part of the input could not be read (whatever `allow_failures` says).
+    expected (Optional[int]): The input's records by an independent count (JSONL lines, Parquet
+        footer; None for CSV, which cannot be counted without parsing it).
+    unread (Optional[str]): What part of the input could not be read, if any.
     """
 
     read: int
@@ -39,19 +47,21 @@ class AnnotateResult:
     errors: Path
     exit_code: int
     resumed_after_row: int = 0
+    expected: Optional[int] = None
+    unread: Optional[str] = None
 
     @property
     def accounting(self) -> str:
-        verdict = "all accounted for" if self.read == self.annotated + self.failed else "COUNTS DO NOT ADD UP"
+        if self.unread:
+            verdict = f"INPUT NOT FULLY READ: {self.unread}; the total is unknown"
+        elif self.read != self.annotated + self.failed or (self.expected is not None and self.read != self.expected):
+            verdict = "COUNTS DO NOT ADD UP"
+        elif self.expected is None:
+            verdict = "all accounted for; input parsed to its end, no independent count"
+        else:
+            verdict = f"all accounted for; {self.expected} records in the input by an independent count"
         return (f"read {self.read}, annotated {self.annotated}, failed {self.failed} "
                 f"[{verdict}] (output: {self.output}; errors: {self.errors})")
-
-
-def default_errors_path(output: Union[str, Path]) -> Path:
-    """The errors file beside the output: OUTPUT stem + `.errors.jsonl`."""
-    output = Path(output)
-    stem = output.name[: -len(output.suffix)] if output.suffix else output.name
-    return output.with_name(stem + ".errors.jsonl")
 
 
 def load_pipeline(model: Any) -> Any:
@@ -66,77 +76,50 @@ def load_pipeline(model: Any) -> Any:
 def annotate(
     input_path: Union[str, Path],
     output_path: Union[str, Path],
-    *,
-    model: Any = "en_medical",
-    id_col: str = "note_id",
-    text_col: str = "text",
-    input_format: str = "auto",
-    output_format: str = "auto",
-    errors_path: Optional[Union[str, Path]] = None,
-    n_process: int = 1,
-    batch_size: int = 64,
-    engine: str = "local",
-    spark_master: Optional[str] = None,
-    resume: bool = False,
-    html_path: Optional[Union[str, Path]] = None,
-    html_notes: int = 50,
-    limit: Optional[int] = None,
-    allow_failures: bool = False,
-    checkpoint_every: int = 1000,
-    checkpoint_seconds: float = 60.0,
-    chunk_chars: int = DEFAULT_CHUNK_CHARS,
-    progress: bool = True,
-    progress_stream: Optional[TextIO] = None,
+    options: Optional[AnnotateOptions] = None,
+    **overrides: Any,
 ) -> AnnotateResult:
     """Annotate every record of an EMR export.
 
+    Before anything is opened, the job refuses to write over its input, to write one file twice,
+    to write where it cannot, and to replace the outputs of an earlier job unless
+    `overwrite=True` (start over) or `resume=True` (continue that same job) is set.
+
     input_path (Union[str, Path]): The export (.csv, .tsv, .jsonl, .parquet).
     output_path (Union[str, Path]): The output (.jsonl, .csv, or a .parquet folder).
-    model (Any): Package name or path of the pipeline (or a loaded Language, local engine only).
-    id_col (str): Column or field of the note id.
-    text_col (str): Column or field of the note text.
-    input_format (str): "auto", "csv", "tsv", "jsonl" or "parquet".
-    output_format (str): "auto", "jsonl", "csv" or "parquet".
-    errors_path (Optional[Union[str, Path]]): The errors JSONL; default beside the output.
-    n_process (int): Worker processes (local engine; -1: one per CPU).
-    batch_size (int): nlp.pipe batch size.
-    engine (str): "local" or "spark".
-    spark_master (Optional[str]): Spark master URL; default local[*].
-    resume (bool): Continue from the last checkpoint of the same job.
-    html_path (Optional[Union[str, Path]]): Write a displaCy report of the first notes there.
-    html_notes (int): Notes in the HTML report.
-    limit (Optional[int]): Only the first `limit` input records.
-    allow_failures (bool): Exit code 0 even when records failed.
-    checkpoint_every (int): Records between checkpoints.
-    checkpoint_seconds (float): Seconds between checkpoints.
-    chunk_chars (int): Notes longer than this (or than nlp.max_length) are chunked.
-    progress (bool): Report progress (a bar on a terminal, log lines otherwise).
-    progress_stream (Optional[TextIO]): Where progress goes (default stderr).
+    options (Optional[AnnotateOptions]): The job's settings (default: AnnotateOptions()).
+    overrides: Settings to change in `options`, by name (e.g. `model=nlp, resume=True`).
     RETURNS (AnnotateResult): The counts and the exit code.
+    RAISES (ValueError): For a job that must not start or may not resume (the message says why).
     """
-    if engine not in ENGINES:
-        raise ValueError(Errors.E309.format(engine=engine))
-    if engine == "spark" and not isinstance(model, (str, Path)):
-        raise ValueError(Errors.E312.format(reason="pass the model as a package name or path, not a loaded pipeline"))
+    opts = (options or AnnotateOptions()).with_overrides(**overrides)
+    opts.check()
     input_path, output_path = Path(input_path), Path(output_path)
-    fmt = detect_output_format(output_path, output_format)
-    errors_path = Path(errors_path) if errors_path else default_errors_path(output_path)
-    reader = ExportReader(input_path, id_col=id_col, text_col=text_col, input_format=input_format)
-    model_key = str(model) if isinstance(model, (str, Path)) else "<Language object>"
-    job = job_identity(input_path, id_col=id_col, text_col=text_col, input_format=reader.format,
-                       output=str(output_path.resolve()), output_format=fmt,
-                       errors=str(errors_path.resolve()), model=model_key)
-    checkpoint = Checkpoint(checkpoint_path(output_path), job)
-    state = checkpoint.load() if resume else None
-    if not resume:
-        checkpoint.remove()
+    fmt = detect_output_format(output_path, opts.output_format)
+    files = JobFiles.of(output_path, fmt, opts.errors_path, opts.html_path)
+    reader = ExportReader(input_path, id_col=opts.id_col, text_col=opts.text_col, input_format=opts.input_format)
+    files.check(input_path)
+    reader.check()
+    stale = files.claim(resume=opts.resume, overwrite=opts.overwrite)
+
+    nlp = load_pipeline(opts.model)
+    input_sha256, expected = fingerprint_export(input_path, reader.format)
+    job = job_identity(input_path, input_sha256, nlp, id_col=opts.id_col, text_col=opts.text_col,
+                       input_format=reader.format, output=str(output_path.resolve()), output_format=fmt,
+                       errors=str(files.errors.resolve()), chunk_chars=opts.chunk_chars, raw_csv=opts.raw_csv)
+    checkpoint = Checkpoint(files.checkpoint, job, opts.file_mode)
+    state = checkpoint.load() if opts.resume else None
+    if opts.limit is not None and expected is not None:
+        expected = min(expected, opts.limit)
     rows_done = state["rows_done"] if state else 0
     counts = dict(state["counts"]) if state else {"read": 0, "annotated": 0, "failed": 0}
     if state and state.get("complete"):
-        return _finish(counts, output_path, errors_path, allow_failures, rows_done)
+        return _finish(counts, files, opts.allow_failures, rows_done, expected, state.get("unread"))
 
-    writer = make_writer(output_path, fmt)
-    errors_writer = ErrorsWriter(errors_path)
+    # Every check passed (pipeline loaded, checkpoint matched): only now is anything deleted.
+    files.remove(stale)
+    writer = make_writer(output_path, fmt, file_mode=opts.file_mode, raw_csv=opts.raw_csv)
+    errors_writer = ErrorsWriter(files.errors, file_mode=opts.file_mode)
     writer.open(state["writers"]["output"] if state else None)
     errors_writer.open(state["writers"]["errors"] if state else None)
     # Records pulled from the reader in this run; checked against the results at the end.
@@ -144,7 +127,7 @@ def annotate(
 
     def records() -> Iterator[NoteRecord]:
         for record in reader:
-            if limit is not None and record.row > limit:
+            if opts.limit is not None and record.row > opts.limit:
                 return
             if record.row <= rows_done:
                 continue
@@ -153,26 +136,27 @@ def annotate(
         # Only a job that read its whole input is complete (not one stopped by --limit).
         pulled["exhausted"] = True
 
-    if engine == "spark":
+    if opts.engine == "spark":
         from .spark import annotate_records_spark
 
-        stream = annotate_records_spark(records(), model=model_key, batch_size=batch_size,
-                                        chunk_chars=chunk_chars, master=spark_master)
+        stream = annotate_records_spark(records(), opts)
     else:
-        nlp = load_pipeline(model)
-        stream = annotate_records(nlp, records(), batch_size=batch_size, n_process=n_process,
-                                  chunk_chars=chunk_chars)
+        stream = annotate_records(nlp, records(), batch_size=opts.batch_size, n_process=opts.n_process,
+                                  chunk_chars=opts.chunk_chars)
 
-    reporter = Progress(reader.progress, stream=progress_stream, enabled=progress)
+    reporter = Progress(reader.progress, stream=opts.progress_stream, enabled=opts.progress)
     html: List[Dict[str, Any]] = []
     since, last_time = 0, time.monotonic()
     received = 0
 
     def save(complete: bool = False) -> None:
         writers = {"output": writer.checkpoint(), "errors": errors_writer.checkpoint()}
-        checkpoint.save(rows_done=rows_done, counts=counts, writers=writers, complete=complete)
+        checkpoint.save(rows_done=rows_done, counts=counts, writers=writers, complete=complete,
+                        unread=reader.unread)
 
     try:
+        # A checkpoint before the first record: a crash at any point leaves a resumable job.
+        save()
         for record, result in stream:
             received += 1
             if result["row"] != record.row:
@@ -183,7 +167,7 @@ def annotate(
             if result["status"] == "ok":
                 writer.write(result)
                 counts["annotated"] += 1
-                if html_path and len(html) < html_notes:
+                if files.html and len(html) < opts.html_notes:
                     html.append({"text": record.text, "result": result})
             else:
                 errors_writer.write(result)
@@ -192,7 +176,7 @@ def annotate(
             rows_done = record.row
             since += 1
             reporter.update(1, counts["annotated"], counts["failed"], rows_done)
-            if since >= checkpoint_every or time.monotonic() - last_time >= checkpoint_seconds:
+            if since >= opts.checkpoint_every or time.monotonic() - last_time >= opts.checkpoint_seconds:
                 save()
                 since, last_time = 0, time.monotonic()
         save(complete=pulled["exhausted"] and received == pulled["n"])
@@ -201,20 +185,21 @@ def annotate(
         reporter.close()
         writer.close()
         errors_writer.close()
-    if html_path:
-        render_html(html, html_path)
-    return _finish(counts, output_path, errors_path, allow_failures, state["rows_done"] if state else 0)
+    if files.html:
+        render_report(html, files.html, file_mode=opts.file_mode)
+    return _finish(counts, files, opts.allow_failures, state["rows_done"] if state else 0, expected, reader.unread)
 
 
-def _finish(counts: Dict[str, int], output: Path, errors: Path, allow_failures: bool, resumed_after: int) -> AnnotateResult:
-    if counts["read"] != counts["annotated"] + counts["failed"]:
-        code = EXIT_MISMATCH
-    elif counts["failed"] and not allow_failures:
-        code = EXIT_FAILED
-    else:
-        code = EXIT_OK
-    return AnnotateResult(read=counts["read"], annotated=counts["annotated"], failed=counts["failed"],
-                          output=output, errors=errors, exit_code=code, resumed_after_row=resumed_after)
+def _finish(counts: Dict[str, int], files: JobFiles, allow_failures: bool, resumed_after: int,
+            expected: Optional[int], unread: Optional[str]) -> AnnotateResult:
+    result = AnnotateResult(read=counts["read"], annotated=counts["annotated"], failed=counts["failed"],
+                            output=files.output, errors=files.errors, exit_code=EXIT_OK,
+                            resumed_after_row=resumed_after, expected=expected, unread=unread)
+    if unread or result.read != result.annotated + result.failed or (expected is not None and result.read != expected):
+        result.exit_code = EXIT_MISMATCH
+    elif result.failed and not allow_failures:
+        result.exit_code = EXIT_FAILED
+    return result
 
 
 def annotate_preview(

@@ -11,7 +11,8 @@ with the workers for the same cores; `bench/annotate_speed.py` measures both.)
 Long notes are split into chunks (at line, then sentence, then whitespace boundaries) that are
 annotated separately and merged back with offsets into the original text. A record whose doc a
 component drops (spaCy's error handler skips docs that raise) is retried alone; if it fails
-again it becomes a failed record naming the component, never the text.
+again it becomes a failed record naming the component, never the text. The records themselves
+are built by `records.py`, the one definition of the output schema.
 """
 import multiprocessing
 import os
@@ -21,43 +22,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
 
 from ..errors import Errors
 from ..io.exports import NoteRecord
-from ..labels import ASSERTIONS
-
-# Above spaCy's max_length a doc cannot be made at all, and parser/NER memory grows with the
-# doc length (spaCy's own estimate is about 1 GB per 100,000 characters), so longer notes are
-# chunked: this bounds memory whatever the input.
-DEFAULT_CHUNK_CHARS = 100_000
-_ENTITY_FIELDS = (*ASSERTIONS, "section")
-_OFFSET_KEYS = ("start", "end", "start_char", "end_char")
+from .options import DEFAULT_CHUNK_CHARS
+from .records import doc_parts, entity_fields, failed_result, make_result, model_info
 
 
 def _ignore_error(proc_name: Any, proc: Any, docs: Any, error: Exception) -> None:
     """Error handler for nlp.pipe: drop the doc; the gap is detected and the record retried."""
-
-
-def entity_fields(nlp: Language) -> List[str]:
-    """The entity attributes (assertions, section) that some component of `nlp` assigns.
-
-    nlp (Language): The pipeline.
-    RETURNS (List[str]): Names among negated/uncertain/historical/hypothetical/family/section.
-    """
-    assigns: set = set()
-    for name in nlp.pipe_names:
-        try:
-            assigns.update(nlp.get_pipe_meta(name).assigns)
-        except (ValueError, KeyError):
-            continue
-    return [f for f in _ENTITY_FIELDS if f"span._.{f}" in assigns and Span.has_extension(f)]
-
-
-def model_info(nlp: Language) -> Tuple[str, str]:
-    """RETURNS (Tuple[str, str]): the model name (lang_name) and version from nlp.meta."""
-    meta = nlp.meta
-    return f"{meta.get('lang', nlp.lang)}_{meta.get('name', 'pipeline')}", str(meta.get("version", "0.0.0"))
 
 
 def chunk_text(text: str, max_chars: int) -> List[Tuple[int, str]]:
@@ -87,83 +60,6 @@ def chunk_text(text: str, max_chars: int) -> List[Tuple[int, str]]:
         start = cut
     chunks.append((start, text[start:]))
     return chunks
-
-
-def _shift(value: Any, offset: int) -> Any:
-    """Shift char offsets inside summary items by `offset` (for chunked notes)."""
-    if isinstance(value, dict):
-        return {k: (v + offset if k in _OFFSET_KEYS and isinstance(v, int) else _shift(v, offset)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift(v, offset) for v in value]
-    return value
-
-
-def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
-    """The entities, sections, abbreviations and summary of a doc, with char offsets shifted by `offset`."""
-    entities = []
-    for ent in doc.ents:
-        item: Dict[str, Any] = {
-            "text": ent.text, "label": ent.label_,
-            "start": ent.start_char + offset, "end": ent.end_char + offset,
-        }
-        for name in fields:
-            value = getattr(ent._, name)
-            item[name] = bool(value) if name != "section" else value
-        entities.append(item)
-    sections = []
-    if "sections" in doc.spans:
-        sections = [
-            {"label": span.label_, "start": span.start_char + offset, "end": span.end_char + offset}
-            for span in doc.spans["sections"]
-        ]
-    # Each occurrence of a short form the note defines (medical_abbreviations), so that an auditor
-    # sees why "CHF" is a DISEASE.
-    abbreviations = [
-        {"short_form": span.text, "long_form": span.label_, "start": span.start_char + offset, "end": span.end_char + offset}
-        for span in doc.spans.get("abbreviations", [])
-    ]
-    summary = doc._.summary if Doc.has_extension("summary") else None
-    return {"entities": entities, "sections": sections, "abbreviations": abbreviations,
-            "summary": _shift(summary, offset) if summary else summary}
-
-
-def _merge_summaries(summaries: List[Any]) -> Any:
-    present = [s for s in summaries if s]
-    if len(present) <= 1:
-        return present[0] if present else None
-    merged: Dict[str, Any] = {}
-    for summary in present:
-        for key, value in summary.items():
-            if isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            elif isinstance(value, str) and key in merged and isinstance(merged[key], str):
-                merged[key] = (merged[key] + " " + value).strip()
-            else:
-                merged.setdefault(key, value)
-    return merged
-
-
-def make_result(record: NoteRecord, parts: List[Dict[str, Any]], model: Tuple[str, str], chunked: bool) -> Dict[str, Any]:
-    """Build the output record of an annotated note from the parts of its chunks."""
-    flags = list(record.flags) + (["chunked"] if chunked else [])
-    return {
-        "row": record.row,
-        "note_id": record.note_id,
-        "status": "ok",
-        "flags": flags,
-        "entities": [e for part in parts for e in part["entities"]],
-        "sections": [s for part in parts for s in part["sections"]],
-        "abbreviations": [a for part in parts for a in part["abbreviations"]],
-        "summary": _merge_summaries([part["summary"] for part in parts]),
-        "model": model[0],
-        "model_version": model[1],
-    }
-
-
-def failed_result(record: NoteRecord, error: str) -> Dict[str, Any]:
-    """Build the output record of a record that could not be annotated."""
-    return {"row": record.row, "note_id": record.note_id, "status": "failed", "error": error,
-            "flags": list(record.flags)}
 
 
 def _annotate_alone(nlp: Language, record: NoteRecord, fields: List[str], model: Tuple[str, str], max_chars: int) -> Dict[str, Any]:
@@ -203,10 +99,21 @@ def annotate_records(
     if n_process != 1:
         yield from _annotate_parallel(nlp, records, batch_size=batch_size, n_process=n_process, chunk_chars=chunk_chars)
         return
+    # The caller's error handlers are theirs: replaced for this job only.
+    saved = _set_error_handler(nlp)
+    try:
+        yield from _annotate_serial(nlp, records, batch_size=batch_size, chunk_chars=chunk_chars)
+    finally:
+        _restore_error_handlers(nlp, saved)
+
+
+def _annotate_serial(
+    nlp: Language, records: Iterable[NoteRecord], *, batch_size: int, chunk_chars: int
+) -> Iterator[Tuple[NoteRecord, Dict[str, Any]]]:
+    """`annotate_records` in this process, with the job's error handler already set."""
     fields = entity_fields(nlp)
     model = model_info(nlp)
     max_chars = max(1, min(chunk_chars, nlp.max_length))
-    _set_error_handler(nlp)
     # Records in input order not yet answered; a doc for record k answers every record before it.
     pending: Deque[Tuple[int, NoteRecord, int]] = deque()
     reader_error: List[BaseException] = []
@@ -240,7 +147,7 @@ def annotate_records(
         parts: List[Dict[str, Any]] = []
         current: Optional[int] = None
         try:
-            for doc, (index, chunk_i, offset) in nlp.pipe(inputs, as_tuples=True, batch_size=batch_size, n_process=n_process):
+            for doc, (index, chunk_i, offset) in nlp.pipe(inputs, as_tuples=True, batch_size=batch_size):
                 if not pending or index < pending[0][0]:
                     continue  # a chunk of a record that was already retried alone
                 if current is not None and index != current:
@@ -333,12 +240,26 @@ def _annotate_parallel(
         raise reader_errors[0]
 
 
-def _set_error_handler(nlp: Language) -> None:
-    """Like nlp.set_error_handler, but skipping components that cannot take one."""
+def _set_error_handler(nlp: Language) -> Dict[str, Any]:
+    """Like nlp.set_error_handler, but skipping components that cannot take one.
+
+    RETURNS (Dict[str, Any]): The handlers it replaced, by component name ("" for the default).
+    """
+    saved: Dict[str, Any] = {"": nlp.default_error_handler}
     nlp.default_error_handler = _ignore_error
-    for _, proc in nlp.pipeline:
-        if hasattr(proc, "set_error_handler"):
+    for name, proc in nlp.pipeline:
+        if hasattr(proc, "set_error_handler") and hasattr(proc, "get_error_handler"):
             try:
+                saved[name] = proc.get_error_handler()
                 proc.set_error_handler(_ignore_error)
             except AttributeError:
-                pass
+                saved.pop(name, None)
+    return saved
+
+
+def _restore_error_handlers(nlp: Language, saved: Dict[str, Any]) -> None:
+    """Put back the handlers that `_set_error_handler` replaced."""
+    nlp.default_error_handler = saved[""]
+    for name, proc in nlp.pipeline:
+        if name in saved:
+            proc.set_error_handler(saved[name])

@@ -8,7 +8,13 @@ module, with worker reuse on) inside `mapPartitions`, never broadcast: a pickled
 large and some components do not pickle. Executors return plain dicts.
 
 On a cluster, the model (package name or a path every executor can read) and spacy-medical
-must be installed on the executors.
+must be installed on the executors. The driver loads the model once too, to fingerprint it for
+the checkpoint.
+
+Security: with a local master (`local`, `local[N]`, `local[*]`) the driver and its block manager
+listen on 127.0.0.1 only. A cluster master needs the network, and note text crosses it: turn on
+`spark.authenticate`, `spark.network.crypto.enabled` and `spark.io.encryption.enabled` in the
+cluster's spark-defaults.conf (see docs/annotate.md).
 """
 import os
 import sys
@@ -18,6 +24,9 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..errors import Errors
 from ..io.exports import NoteRecord, record_to_dict
+from .options import AnnotateOptions
+
+LOOPBACK = "127.0.0.1"
 
 # One pipeline per executor Python worker, keyed by model name or path.
 _PIPELINES: Dict[str, Any] = {}
@@ -46,6 +55,25 @@ def annotate_partition(rows: Iterable[Dict[str, Any]], *, model: str, batch_size
         yield result
 
 
+def session_config(master: Optional[str] = None) -> Dict[str, str]:
+    """The Spark settings of a session for `master` (default local[*]).
+
+    A local master binds the driver to the loopback interface: a note never leaves the machine
+    and no other host can reach the driver's ports.
+    """
+    master = master or "local[*]"
+    config = {
+        "spark.master": master,
+        "spark.app.name": "spacy-medical annotate",
+        "spark.python.worker.reuse": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if master == "local" or master.startswith("local["):
+        config.update({"spark.driver.bindAddress": LOOPBACK, "spark.driver.host": LOOPBACK})
+    return config
+
+
 def get_session(master: Optional[str] = None) -> Tuple[Any, bool]:
     """Get or create a SparkSession; RETURNS (session, whether this call created it)."""
     try:
@@ -58,39 +86,33 @@ def get_session(master: Optional[str] = None) -> Tuple[Any, bool]:
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active, False
-    builder = (
-        SparkSession.builder.master(master or "local[*]")
-        .appName("spacy-medical annotate")
-        .config("spark.python.worker.reuse", "true")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-    )
+    builder = SparkSession.builder
+    for key, value in session_config(master).items():
+        builder = builder.config(key, value)
     return builder.getOrCreate(), active is None
 
 
 def annotate_records_spark(
     records: Iterable[NoteRecord],
+    options: AnnotateOptions,
     *,
-    model: str,
-    batch_size: int = 64,
-    chunk_chars: int = 100_000,
-    master: Optional[str] = None,
     group_size: Optional[int] = None,
 ) -> Iterator[Tuple[NoteRecord, Dict[str, Any]]]:
     """Annotate records on Spark, yielding one result per record in input order.
 
     records (Iterable[NoteRecord]): Records from `spacy_medical.io.exports`.
-    model (str): Package name or path of the pipeline, loadable on every executor.
-    master (Optional[str]): Spark master URL; default local[*].
+    options (AnnotateOptions): The job's settings: `model` (a package name or path loadable on
+        every executor), `spark_master` (default local[*]), `batch_size`, `chunk_chars`.
     group_size (Optional[int]): Records per Spark job; bounds the driver's memory.
     YIELDS (Tuple[NoteRecord, Dict[str, Any]]): The record and its output record.
     """
-    spark, created = get_session(master)
+    spark, created = get_session(options.spark_master)
     try:
         sc = spark.sparkContext
         slices = max(1, sc.defaultParallelism)
         group_size = group_size or 512 * slices
-        func = partial(annotate_partition, model=model, batch_size=batch_size, chunk_chars=chunk_chars)
+        func = partial(annotate_partition, model=str(options.model), batch_size=options.batch_size,
+                       chunk_chars=options.chunk_chars)
         iterator = iter(records)
         while True:
             group: List[NoteRecord] = list(islice(iterator, group_size))

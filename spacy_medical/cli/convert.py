@@ -6,7 +6,7 @@ import typer
 from wasabi import msg
 
 from ..io.convert import CHEMICAL_CHOICES, CORPORA, NCBI_OUTSIDE_CHOICES, SYMPTOM_CHOICES, convert_benchmark, convert_corpora
-from . import app
+from .root import app
 
 
 @app.command("convert")

@@ -6,7 +6,7 @@ import typer
 from wasabi import msg
 
 from ..evaluate.ner import evaluate_to_file
-from . import app
+from .root import app
 
 
 @app.command("evaluate-ner")

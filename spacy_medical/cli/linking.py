@@ -7,7 +7,7 @@ import typer
 from wasabi import msg
 
 from ..io.corpora import corpora_dir
-from . import app
+from .root import app
 
 
 @app.command("build-kb")

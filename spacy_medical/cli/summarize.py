@@ -7,7 +7,9 @@ import typer
 from wasabi import msg
 
 from ..errors import Errors
-from . import app
+from ..pipeline.summary_lists import format_summary
+from ..pipeline.summary_pipeline import load_summary_pipeline
+from .root import app
 
 
 def summarize_file(path: Path, model: Optional[str] = None, dialogue_model: Optional[Path] = None, max_sentences: Optional[int] = None) -> dict:
@@ -18,13 +20,11 @@ def summarize_file(path: Path, model: Optional[str] = None, dialogue_model: Opti
     dialogue_model (Optional[Path]): Dialogue section classifier, if the pipeline lacks one.
     RETURNS (dict): The summary dict.
     """
-    from ..evaluate.summary import load_pipeline
-
     try:
         text = Path(path).read_text(encoding="utf8")
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(Errors.E208.format(path=path, reason=type(err).__name__)) from None
-    nlp = load_pipeline(model or "en_medical", dialogue_model=dialogue_model, max_sentences=max_sentences)
+    nlp = load_summary_pipeline(model or "en_medical", dialogue_model=dialogue_model, max_sentences=max_sentences)
     return nlp(text)._.summary
 
 
@@ -38,8 +38,6 @@ def summarize_cli(
 ) -> None:
     """Print the summary of one note or transcript: key sentences by section, problems,
     symptoms, pertinent negatives and medications."""
-    from ..pipeline.summarizer import format_summary
-
     try:
         summary = summarize_file(path, model, dialogue_model, max_sentences)
     except ValueError as err:

@@ -4,8 +4,8 @@ from pathlib import Path
 import typer
 from spacy.cli._util import parse_config_overrides
 
-from ..train_resumable import train
-from . import app
+from ..training.resumable import train
+from .root import app
 
 
 @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

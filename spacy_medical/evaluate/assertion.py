@@ -25,7 +25,7 @@ from spacy.util import filter_spans
 
 from ..errors import Errors
 from ..labels import ASSERTIONS, DISEASE, SYMPTOM
-from ..pipeline.context import assertion_score
+from ..pipeline.assertion_scoring import assertion_score
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_PATH = REPO_ROOT / "corpus" / "assertion_dev.jsonl"

@@ -19,7 +19,6 @@ inside a section ("MSK:", "Musculoskeletal:") and diagnosis lines ("GERD.") are 
 predicting them counts against precision. The rules were written by the same person, so the
 score measures coverage of ACI-Bench's header style, not generalization to other sites.
 """
-import csv
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -28,17 +27,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from ..errors import Errors
+from ..io.aci_bench import ACI_SPLITS, read_aci
 from ..labels import ENTITY_LABELS
-from ..pipeline.sections import find_turns, is_dialogue, score_sections
-from ..pipeline.summarizer import normalize, unit_text
-
-ACI_TEST_SPLITS = {
-    "test1": "clinicalnlp_taskB_test1.csv",
-    "test2": "clinicalnlp_taskC_test2.csv",
-    "test3": "clef_taskC_test3.csv",
-}
-ACI_SPLITS = {"valid": "valid.csv", **ACI_TEST_SPLITS}
+from ..pipeline.dialogue import find_turns, is_dialogue
+from ..pipeline.sections import score_sections
+from ..pipeline.summary_lists import normalize, unit_text
+from ..pipeline.summary_pipeline import load_summary_pipeline
 
 # Header lines of ACI-Bench reference notes -> the section category they open.
 ACI_HEADERS: Dict[str, str] = {
@@ -76,16 +70,6 @@ ACI_HEADERS: Dict[str, str] = {
 }
 
 
-def read_aci(path: Union[str, Path]) -> List[Dict[str, str]]:
-    """Read one ACI-Bench CSV file: rows with encounter_id, dialogue and note."""
-    with open(path, newline="", encoding="utf8") as f:
-        reader = csv.DictReader(f)
-        for column in ("encounter_id", "dialogue", "note"):
-            if column not in (reader.fieldnames or []):
-                raise ValueError(Errors.E206.format(path=path, column=column))
-        return [{k: row[k] for k in ("encounter_id", "dialogue", "note")} for row in reader]
-
-
 def gold_headers(note: str) -> List[Tuple[int, str]]:
     """(start char, category) of every header line of an ACI-Bench reference note."""
     out = []
@@ -111,58 +95,6 @@ def gold_sections_doc(nlp: Language, note: str, spans_key: str = "sections") -> 
             spans.append(span)
     doc.spans[spans_key] = spans
     return doc
-
-
-# --- pipelines ----------------------------------------------------------------------------
-def lexicon_pipeline(max_terms_per_label: int = 20000) -> Language:
-    """A blank pipeline whose `entity_ruler` knows lexicon terms: a stand-in for the trained NER
-    while it does not exist (Symptom Ontology, Disease Ontology, DrugBank names)."""
-    from ..io.lexicons import disease_terms, drug_terms, symptom_terms
-
-    nlp = spacy.blank("en")
-    nlp.add_pipe("medical_sentences")
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    patterns = []
-    for label, terms in (("SYMPTOM", symptom_terms()), ("DISEASE", disease_terms()), ("DRUG", drug_terms())):
-        kept = sorted(t for t in terms if 3 <= len(t) <= 40 and len(t.split()) <= 4)[:max_terms_per_label]
-        patterns.extend({"label": label, "pattern": t} for t in kept)
-    ruler.add_patterns(patterns)
-    return nlp
-
-
-def load_pipeline(model: str, dialogue_model: Optional[Union[str, Path]] = None, max_sentences: Optional[int] = None) -> Language:
-    """Load the NER model and make sure it ends with sections (+ context if the package has it)
-    and the summarizer.
-
-    model (str): An installed package, a pipeline folder, or "lexicon" for `lexicon_pipeline`.
-    dialogue_model (Optional[Union[str, Path]]): The dialogue classifier for `medical_sections`.
-    max_sentences (Optional[int]): Override of the summarizer's length.
-    """
-    if model == "lexicon":
-        nlp = lexicon_pipeline()
-    else:
-        try:
-            nlp = spacy.load(model)
-        except OSError:
-            raise ValueError(Errors.E207.format(model=model)) from None
-    if "medical_sentences" not in nlp.pipe_names and "senter" not in nlp.pipe_names and "parser" not in nlp.pipe_names:
-        nlp.add_pipe("medical_sentences", first=True)
-    if "medical_sections" not in nlp.pipe_names:
-        nlp.add_pipe("medical_sections")
-    sections = nlp.get_pipe("medical_sections")
-    if dialogue_model:
-        sections.set_dialogue_model(dialogue_model)
-    if "medical_context" not in nlp.pipe_names and "medical_context" in Language.factories:
-        nlp.add_pipe("medical_context", after="medical_sections")
-        ctx = nlp.get_pipe("medical_context")
-        if hasattr(ctx, "initialize"):
-            ctx.initialize(lambda: [], nlp=nlp)
-    if "medical_summarizer" not in nlp.pipe_names:
-        config = {"max_sentences": max_sentences} if max_sentences else {}
-        nlp.add_pipe("medical_summarizer", config=config)
-    elif max_sentences:
-        nlp.get_pipe("medical_summarizer").max_sentences = max_sentences
-    return nlp
 
 
 # --- baselines ----------------------------------------------------------------------------
@@ -333,7 +265,7 @@ def evaluate_summaries(
     limit (Optional[int]): Only the first rows of each split (for quick checks).
     RETURNS (Dict[str, Any]): Per split: the three systems' scores, ratios and section P/R.
     """
-    nlp = load_pipeline(model, dialogue_model=dialogue_model, max_sentences=max_sentences)
+    nlp = load_summary_pipeline(model, dialogue_model=dialogue_model, max_sentences=max_sentences)
     tr = textrank_pipeline(nlp)
     out: Dict[str, Any] = {
         "model": model,

@@ -26,20 +26,19 @@ Label definitions differ between corpora, so each conversion makes four decision
   annotates no symptom or drug at all, so its O tokens say "not an entity" of symptom phrases
   that no lexicon lists.
 """
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import spacy
-from spacy.language import Language
-from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from ..errors import Errors
 from ..labels import DISEASE, DRUG, SYMPTOM
 from .corpora import corpora_dir
+from .docbuild import ConversionReport, LexiconMasker, char_span_or_expand, finish_doc, iob_entity_ranges, is_short_form, write_docbin
 from .iob import read_iob
 from .lexicons import drug_terms, normalize_term, symptom_terms
 from .maccrobat import LABEL_MAP as MACCROBAT_LABELS
@@ -50,88 +49,8 @@ CHEMICAL_CHOICES = ("drugbank", "all", "missing")
 SYMPTOM_CHOICES = ("relabel", "relabel-concept", "missing", "keep")
 NCBI_OUTSIDE_CHOICES = ("o", "edges")
 SPLITS = ("train", "dev", "test")
-_LABEL_PRIORITY = {DISEASE: 0, SYMPTOM: 1, DRUG: 2}
 BC5CDR_FILES = {"train": "CDR_TrainingSet.PubTator.txt", "dev": "CDR_DevelopmentSet.PubTator.txt", "test": "CDR_TestSet.PubTator.txt"}
 IOB_FILES = {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}
-
-
-@dataclass
-class ConversionReport:
-    """Counts per (corpus, split): documents, entities per label, skipped spans and masked tokens."""
-
-    docs: Counter = field(default_factory=Counter)
-    entities: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    skipped: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    relabelled: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    missing_tokens: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-
-    def to_dict(self) -> dict:
-        keys = sorted(set(self.docs) | set(self.entities) | set(self.skipped))
-        return {
-            key: {
-                "docs": self.docs[key],
-                "entities": dict(sorted(self.entities[key].items())),
-                "skipped_spans": dict(sorted(self.skipped[key].items())),
-                "relabelled": dict(sorted(self.relabelled[key].items())),
-                "missing_tokens": dict(sorted(self.missing_tokens[key].items())),
-            }
-            for key in keys
-        }
-
-
-class LexiconMasker:
-    """Finds lexicon terms among the tokens of a Doc (case-insensitive)."""
-
-    def __init__(self, nlp: Language, terms: Dict[str, Iterable[str]]):
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        for name, words in terms.items():
-            self.matcher.add(name, list(nlp.tokenizer.pipe(sorted(words))))
-
-    def __call__(self, doc: Doc, names: Set[str]) -> List[Tuple[int, int, str]]:
-        vocab = doc.vocab
-        return [(s, e, vocab.strings[m]) for m, s, e in self.matcher(doc) if vocab.strings[m] in names]
-
-
-def resolve_overlaps(spans: Sequence[Span]) -> Tuple[List[Span], int]:
-    """Keep a non-overlapping subset: longest first, then earlier start, then label priority.
-
-    RETURNS (Tuple[List[Span], int]): The kept spans in document order and the number dropped.
-    """
-    ranked = sorted(spans, key=lambda s: (-(s.end - s.start), s.start, _LABEL_PRIORITY.get(s.label_, 9)))
-    taken: Set[int] = set()
-    kept = []
-    for span in ranked:
-        if any(i in taken for i in range(span.start, span.end)):
-            continue
-        kept.append(span)
-        taken.update(range(span.start, span.end))
-    return sorted(kept, key=lambda s: s.start), len(spans) - len(kept)
-
-
-def _char_span(doc: Doc, start: int, end: int, label: str, report: ConversionReport, key: str) -> Optional[Span]:
-    span = doc.char_span(start, end, label=label)
-    if span is None:
-        # The tokenizer put a boundary inside the mention's first or last word.
-        span = doc.char_span(start, end, label=label, alignment_mode="expand")
-        if span is None or not span.text.strip():
-            report.skipped[key]["no token alignment"] += 1
-            return None
-        report.skipped[key]["expanded to token boundaries (kept)"] += 1
-    return span
-
-
-def _finish(doc: Doc, spans: List[Span], missing: List[Tuple[int, int]], report: ConversionReport, key: str) -> Doc:
-    """Set entities (overlaps resolved) and mark the given token ranges missing."""
-    ents, dropped = resolve_overlaps(spans)
-    if dropped:
-        report.skipped[key]["overlapping span (shorter one dropped)"] += dropped
-    taken = {i for e in ents for i in range(e.start, e.end)}
-    missing_tokens = sorted({i for s, e in missing for i in range(s, e)} - taken)
-    doc.set_ents(ents, missing=[doc[i : i + 1] for i in missing_tokens], default="outside")
-    for ent in ents:
-        report.entities[key][ent.label_] += 1
-    report.docs[key] += 1
-    return doc
 
 
 class CorpusConverter:
@@ -226,10 +145,10 @@ class CorpusConverter:
                         missing.append((report_span.start, report_span.end))
                     self.report.skipped[key]["discontinuous (tokens marked missing)"] += 1
                     continue
-                span = _char_span(doc, ann.start, ann.end, label, self.report, key)
+                span = char_span_or_expand(doc, ann.start, ann.end, label, self.report, key)
                 if span is not None:
                     spans.append(span)
-            yield _finish(doc, spans, missing, self.report, key)
+            yield finish_doc(doc, spans, missing, self.report, key)
 
     # --- BC5CDR ----------------------------------------------------------------------------
     def bc5cdr(self, split: str, benchmark: bool = False) -> Iterator[Doc]:
@@ -247,7 +166,7 @@ class CorpusConverter:
                     labels = self._short_forms_follow_concept(source.mentions, labels, key)
             spans, missing = [], []
             for (start, end, *_), label in zip(source.mentions, labels):
-                span = _char_span(doc, start, end, label or "MISSING", self.report, key)
+                span = char_span_or_expand(doc, start, end, label or "MISSING", self.report, key)
                 if span is None:
                     continue
                 if label is None:
@@ -256,7 +175,7 @@ class CorpusConverter:
                     spans.append(span)
             if not benchmark:
                 missing.extend(self._unannotated(doc, spans, {SYMPTOM}, key))
-            yield _finish(doc, spans, missing, self.report, key)
+            yield finish_doc(doc, spans, missing, self.report, key)
 
     # --- NCBI-disease ----------------------------------------------------------------------
     def ncbi(self, split: str, benchmark: bool = False) -> Iterator[Doc]:
@@ -268,7 +187,7 @@ class CorpusConverter:
         for group in minibatch(read_iob(path, {"Disease"}), self.ncbi_sentences_per_doc):
             words, sent_starts, iob_spans = [], [], []
             for _, sentence_words, sentence_tags in group:
-                iob_spans.extend((len(words) + start, len(words) + end) for start, end in _iob_spans(sentence_tags))
+                iob_spans.extend((len(words) + start, len(words) + end) for start, end in iob_entity_ranges(sentence_tags))
                 sent_starts.extend([True] + [False] * (len(sentence_words) - 1))
                 words.extend(sentence_words)
             # One-sentence docs keep no boundary, as before grouping existed (same DocBin bytes).
@@ -286,7 +205,7 @@ class CorpusConverter:
                 missing.extend(self._unannotated(doc, spans, {SYMPTOM, DRUG}, key))
                 if self.ncbi_outside == "edges":
                     missing.extend(self._away_from_mentions(doc, iob_spans, key))
-            yield _finish(doc, spans, missing, self.report, key)
+            yield finish_doc(doc, spans, missing, self.report, key)
 
     # --- labelling decisions ---------------------------------------------------------------
     def _chemical_label(self, surface: str, key: str) -> Optional[str]:
@@ -317,11 +236,11 @@ class CorpusConverter:
         """Give each Disease short form the label its concept's full-form mentions in the document agree on."""
         full_form_labels = defaultdict(set)
         for mention, label in zip(mentions, labels):
-            if mention.type == "Disease" and mention.concept not in ("", "-1") and not _is_short_form(mention.surface):
+            if mention.type == "Disease" and mention.concept not in ("", "-1") and not is_short_form(mention.surface):
                 full_form_labels[mention.concept].add(label)
         out = []
         for mention, label in zip(mentions, labels):
-            agreed = full_form_labels.get(mention.concept, set()) if mention.type == "Disease" and _is_short_form(mention.surface) else set()
+            agreed = full_form_labels.get(mention.concept, set()) if mention.type == "Disease" and is_short_form(mention.surface) else set()
             if len(agreed) == 1 and label not in agreed:
                 label = next(iter(agreed))
                 self.report.relabelled[key][f"disease short form -> {label} (its concept's full form in the document)"] += 1
@@ -346,33 +265,6 @@ class CorpusConverter:
                 out.append((start, end))
                 self.report.missing_tokens[key][f"unannotated {label} lexicon match"] += end - start
         return out
-
-
-def _is_short_form(surface: str) -> bool:
-    """Abbreviation-shaped: one word of at most 10 characters with two capitals ("ICH", "LIDs")."""
-    return len(surface) <= 10 and not any(c.isspace() for c in surface) and sum(c.isupper() for c in surface) >= 2
-
-
-def _iob_spans(tags: Sequence[str]) -> Iterator[Tuple[int, int]]:
-    """(start, end) token ranges of IOB2 entities; an I- after O starts a new entity."""
-    start = None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        if start is not None and not tag.startswith("I-"):
-            yield start, i
-            start = None
-        if tag.startswith("B-") or (tag.startswith("I-") and start is None):
-            start = i
-
-
-def write_docbin(docs: Iterable[Doc], path: Path) -> int:
-    """Write Docs (with their user_data doc ids) to a `.spacy` file; return how many."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = DocBin(attrs=["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE", "SENT_START"], store_user_data=True)
-    for doc in docs:
-        db.add(doc)
-    db.to_disk(path)
-    return len(db)
 
 
 CORPORA = ("maccrobat", "bc5cdr", "ncbi")
@@ -420,8 +312,6 @@ def _take(docs: Iterator[Doc], limit: Optional[int]) -> Iterator[Doc]:
 
 
 def _write_report(converter: CorpusConverter, output_dir: Path, options: dict) -> dict:
-    import json
-
     report = {"options": options, "corpora": converter.report.to_dict()}
     path = Path(output_dir) / "conversion_report.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,14 @@ Decisions on hostile input (documented in the README):
 - Empty or whitespace-only text is annotated (zero entities) and flagged `empty_text`; a missing
   text or id value (absent field, JSON null, Parquet null, empty CSV id) fails that record.
 - Rows with more or fewer fields than the header fail: the columns are misaligned, so the text
-  column cannot be trusted.
+  column cannot be trusted (nor the id: a failed row's note_id is left empty, as it could be a
+  fragment of the note).
+- A quote never closed swallows the rest of a CSV: that record fails, naming the unread line
+  range, and `ExportReader.unread` says the input was not read to its end.
+- Lone surrogates (\\ud800-\\udfff, from invalid bytes or JSON escapes) in ids and text are
+  replaced by U+FFFD and flagged `invalid_utf8`. A NaN id counts as missing.
+- Any exception while parsing one record (a JSON line nested too deeply raises RecursionError)
+  fails that record only.
 - Duplicate note ids are kept and flagged `duplicate_id` on the second and later occurrences.
 - NUL/control characters and HTML/RTF markup are kept (offsets stay exact) and flagged.
 
@@ -24,8 +31,10 @@ import codecs
 import csv
 import io
 import json
+import math
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple, Union
@@ -47,10 +56,34 @@ _SUFFIXES = {
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _HTML_RE = re.compile(r"<\s*/?\s*(html|body|div|p|br|span|table|tr|td|b|i|font)\b[^>]*>", re.I)
 _RTF_RE = re.compile(r"^\s*\{\\rtf")
-_SURROGATE_RE = re.compile("[\udc80-\udcff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# The csv module caps fields at 128 KiB by default; clinical notes can be megabytes. The limit is
+# process-wide, so it is raised only while this module parses a row, then restored.
+_NOTE_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+# Header names shown in an error: few and short, since a headerless file's first row is a note.
+_SHOWN_COLUMNS, _SHOWN_NAME_CHARS = 8, 24
 
-# The csv module caps fields at 128 KiB by default; clinical notes can be megabytes.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+@contextmanager
+def _note_sized_fields() -> Iterator[None]:
+    previous = csv.field_size_limit(_NOTE_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def describe_columns(names: List[str]) -> str:
+    """The column names of a header for an error message, without leaking a note.
+
+    Names are cut to a few characters and only the first few are listed; a first row with a long
+    or multi-line field is most likely a note (a file without a header), so then no name is shown.
+    """
+    if any(len(n) > 64 or "\n" in n or "\r" in n for n in names):
+        return "(not shown: the first row looks like a note, not a header; does the file lack one?)"
+    shown = [n if len(n) <= _SHOWN_NAME_CHARS else n[:_SHOWN_NAME_CHARS] + "..." for n in names[:_SHOWN_COLUMNS]]
+    more = f" and {len(names) - _SHOWN_COLUMNS} more" if len(names) > _SHOWN_COLUMNS else ""
+    return ", ".join(repr(n) for n in shown) + more
 
 
 @dataclass
@@ -138,6 +171,8 @@ class ExportReader:
         self._rows_done = 0
         self._total_rows: Optional[int] = None
         self._seen_ids: set = set()
+        # Why the input was not read to its end (None: it was, or reading has not finished).
+        self.unread: Optional[str] = None
 
     def progress(self) -> Tuple[int, Optional[int], str]:
         """RETURNS (Tuple[int, Optional[int], str]): done, total and unit ("B" or "rows")."""
@@ -146,8 +181,21 @@ class ExportReader:
         done = self._counter.bytes_read if self._counter is not None else 0
         return done, self.total_bytes, "B"
 
+    def check(self) -> None:
+        """Read the header (or schema) and the first record, so that a job can refuse a file it
+        cannot read before it opens any output.
+
+        RAISES (ValueError): For a missing column, an empty file or an unreadable format.
+        """
+        records = iter(self)
+        try:
+            next(records, None)
+        finally:
+            records.close()
+
     def __iter__(self) -> Iterator[NoteRecord]:
         self._seen_ids = set()
+        self.unread = None
         reader = {
             "csv": self._iter_delimited,
             "tsv": self._iter_delimited,
@@ -191,7 +239,9 @@ class ExportReader:
 
     def _value(self, row: int, line: str, name: str, value: Any, what: str) -> Tuple[Optional[str], Optional[str]]:
         """Validate one id/text value: RETURNS (value, error)."""
-        if value is None or (what == "id" and isinstance(value, str) and not value.strip()):
+        # A NaN or infinite id (pandas writes missing ids as NaN) is missing, never "nan".
+        missing_number = isinstance(value, float) and not math.isfinite(value)
+        if value is None or missing_number or (what == "id" and isinstance(value, str) and not value.strip()):
             return None, Errors.E304.format(path=self.path, row=row, line=line, field=name)
         if what == "id" and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(int(value)) if float(value).is_integer() else str(value)
@@ -201,8 +251,12 @@ class ExportReader:
         return (value.strip() if what == "id" else value), None
 
     def _build(self, row: int, line: str, raw_id: Any, raw_text: Any) -> NoteRecord:
-        note_id, id_error = self._value(row, line, self.id_col, raw_id, "id")
-        text, text_error = self._value(row, line, self.text_col, raw_text, "text")
+        try:
+            note_id, id_error = self._value(row, line, self.id_col, raw_id, "id")
+            text, text_error = self._value(row, line, self.text_col, raw_text, "text")
+        except Exception as err:  # whatever one value does, only its record fails
+            reason = f"{type(err).__name__} while reading its fields"
+            return self._fail(row, Errors.E305.format(path=self.path, row=row, line=line, reason=reason))
         error = text_error or id_error
         if error:
             return self._fail(row, error, note_id)
@@ -227,25 +281,31 @@ class ExportReader:
             # strict: an unterminated quote fails loudly instead of swallowing the rest of the file.
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
             try:
-                header = next(reader)
+                with _note_sized_fields():
+                    header = next(reader)
             except StopIteration:
                 raise ValueError(Errors.E313.format(path=self.path)) from None
             header = [h.strip().lstrip("\ufeff") for h in header]
             for name, option in ((self.id_col, "--id-col"), (self.text_col, "--text-col")):
                 if name not in header:
-                    raise ValueError(
-                        Errors.E302.format(path=self.path, column=name, option=option, columns=header)
-                    )
+                    raise ValueError(Errors.E302.format(path=self.path, column=name, option=option,
+                                                        count=len(header), columns=describe_columns(header)))
             id_idx, text_idx = header.index(self.id_col), header.index(self.text_col)
             row = 0
             while True:
                 start_line = reader.line_num + 1
                 try:
-                    fields = next(reader)
+                    with _note_sized_fields():
+                        fields = next(reader)
                 except StopIteration:
                     break
                 except csv.Error as err:
                     row += 1
+                    if "unexpected end of data" in str(err):
+                        # An unterminated quote ran to the end of the file: nothing after it was read.
+                        self.unread = f"lines {start_line}-{reader.line_num} unread (a quote never closed)"
+                        yield self._fail(row, Errors.E322.format(path=self.path, row=row, first=start_line, last=reader.line_num))
+                        break
                     yield self._fail(row, Errors.E305.format(path=self.path, row=row, line=start_line, reason=f"CSV: {err}"))
                     continue
                 if not fields:
@@ -254,12 +314,11 @@ class ExportReader:
                 row += 1
                 line = f"{start_line}" if reader.line_num == start_line else f"{start_line}-{reader.line_num}"
                 if len(fields) != len(header):
-                    raw_id = fields[id_idx].strip() if len(fields) > id_idx else None
-                    raw_id = _SURROGATE_RE.sub("\ufffd", raw_id) if raw_id else None
+                    # Misaligned columns: the "id" could be a fragment of the note, so none is kept.
                     reason = Errors.E303.format(
                         path=self.path, row=row, line=line, found=len(fields), expected=len(header)
                     )
-                    yield self._fail(row, reason, raw_id or None)
+                    yield self._fail(row, reason)
                     continue
                 yield self._build(row, line, fields[id_idx], fields[text_idx])
 
@@ -273,14 +332,16 @@ class ExportReader:
             for line_no, raw in enumerate(handle, 1):
                 if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8):]
-                line = decoder.decode(raw, final=True)
-                if not line.strip():
+                # Blank means blank bytes, the rule `fingerprint_export` counts records by.
+                if not raw.strip():
                     continue
+                line = decoder.decode(raw, final=True)
                 row += 1
                 try:
                     obj = json.loads(line)
-                except ValueError as err:
-                    reason = f"invalid JSON at column {getattr(err, 'colno', '?')}"
+                except Exception as err:  # ValueError, or RecursionError for deep nesting
+                    reason = f"invalid JSON at column {err.colno}" if isinstance(err, ValueError) and hasattr(err, "colno") \
+                        else f"invalid JSON ({type(err).__name__})"
                     yield self._fail(row, Errors.E305.format(path=self.path, row=row, line=line_no, reason=reason))
                     continue
                 if not isinstance(obj, dict):
@@ -299,7 +360,8 @@ class ExportReader:
         columns = parquet.schema_arrow.names
         for name, option in ((self.id_col, "--id-col"), (self.text_col, "--text-col")):
             if name not in columns:
-                raise ValueError(Errors.E302.format(path=self.path, column=name, option=option, columns=columns))
+                raise ValueError(Errors.E302.format(path=self.path, column=name, option=option,
+                                                    count=len(columns), columns=describe_columns(columns)))
         self._total_rows = parquet.metadata.num_rows
         row = 0
         for batch in parquet.iter_batches(batch_size=1024, columns=[self.id_col, self.text_col]):

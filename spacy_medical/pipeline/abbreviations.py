@@ -18,6 +18,7 @@ import itertools
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -73,10 +74,20 @@ def find_definitions(doc: Doc) -> Iterator[Tuple[Span, Span]]:
             yield short, long
 
 
-class AbbreviationConsistency:
-    """Finds abbreviation definitions and makes `doc.ents` agree with them (see module doc)."""
+class AbbreviationConsistency(Pipe):
+    """Finds abbreviation definitions and makes `doc.ents` agree with them (see module doc).
 
-    def __init__(self, nlp: Language, name: str = "medical_abbreviations", *, spans_key: str = "abbreviations"):
+    Rule-free: the definitions are found in each doc, and the one setting lives in the
+    pipeline's config, so there is nothing to save.
+    """
+
+    def __init__(self, nlp: Language, name: str, *, spans_key: str):
+        """Create the component.
+
+        nlp (Language): The pipeline.
+        name (str): The component name.
+        spans_key (str): Key of `doc.spans` for the definitions kept for audit.
+        """
         self.name = name
         self.spans_key = spans_key
 

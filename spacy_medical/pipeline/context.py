@@ -33,29 +33,21 @@ not end a scope right after the trigger, as "had" in "has not had any pain") and
 """
 from bisect import bisect_right
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import srsly
+from spacy import util
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.util import ensure_path
 
 from ..errors import Errors
 from ..labels import ASSERTIONS, DISEASE, SYMPTOM
+from .context_rules import PSEUDO, TERMINATION, RulesByKey, build_matchers, default_rules, validate_rule
 
-RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-DEFAULT_RULE_FILES = ("context_negex.jsonl", "context_clinical.jsonl")
-PSEUDO = "pseudo"
-TERMINATION = "termination"
-CATEGORIES = ASSERTIONS + (PSEUDO, TERMINATION)
-DIRECTIONS = ("forward", "backward", "bidirectional")
-DEFAULT_SECTION_QUALIFIERS: Dict[str, List[str]] = {
-    "family_history": ["family"],
-    "past_medical_history": ["historical"],
-    "past_surgical_history": ["historical"],
-}
+RULES_FILE = "rules.jsonl"
 # A later trigger of one of these categories ends a forward scope: in "history of stroke without
 # deficits" the deficits are negated, not historical. Negation is not ended by "history of"
 # ("no history of asthma" is negated and historical).
@@ -69,64 +61,23 @@ LIST_CONJUNCTIONS = {"and", "or", "nor"}
 CLEARED_BY_FAMILY = ("historical",)
 
 
-def default_rules() -> List[Dict[str, Any]]:
-    """Read the rules shipped with the package.
+class MedicalContext(Pipe):
+    """Assigns negated/uncertain/historical/hypothetical/family to clinical entities.
 
-    RETURNS (List[Dict[str, Any]]): The rules of every file in DEFAULT_RULE_FILES, in order.
+    Saved with the pipeline: the rules (`rules.jsonl`; `exclude=["rules"]` leaves them out). The
+    settings live in the pipeline's config.
     """
-    rules: List[Dict[str, Any]] = []
-    for name in DEFAULT_RULE_FILES:
-        rules.extend(srsly.read_jsonl(RULES_DIR / name))
-    return rules
-
-
-def validate_rule(rule: Any, index: int) -> Dict[str, Any]:
-    """Check one rule and return it with its defaults filled in.
-
-    rule (Any): The rule as read from JSONL or config.
-    index (int): Its position, for the error message.
-    RETURNS (Dict[str, Any]): A new dict with `direction` set.
-    """
-    if not isinstance(rule, dict):
-        raise ValueError(Errors.E100.format(index=index, reason="not a JSON object"))
-    if ("literal" in rule) == ("pattern" in rule):
-        raise ValueError(Errors.E100.format(index=index, reason="needs exactly one of 'literal' or 'pattern'"))
-    if "literal" in rule and (not isinstance(rule["literal"], str) or not rule["literal"].strip()):
-        raise ValueError(Errors.E100.format(index=index, reason="'literal' must be a non-empty string"))
-    if "pattern" in rule and (not isinstance(rule["pattern"], list) or not rule["pattern"]):
-        raise ValueError(Errors.E100.format(index=index, reason="'pattern' must be a non-empty list"))
-    category = rule.get("category")
-    if category not in CATEGORIES:
-        raise ValueError(Errors.E101.format(index=index, value=category, known=", ".join(CATEGORIES)))
-    direction = rule.get("direction", "bidirectional" if category == TERMINATION else "forward")
-    if direction not in DIRECTIONS:
-        raise ValueError(Errors.E102.format(index=index, value=direction, known=", ".join(DIRECTIONS)))
-    max_scope = rule.get("max_scope")
-    if max_scope is not None and (not isinstance(max_scope, int) or max_scope < 1):
-        raise ValueError(Errors.E100.format(index=index, reason="'max_scope' must be a positive integer"))
-    if not isinstance(rule.get("not_adjacent", False), bool):
-        raise ValueError(Errors.E100.format(index=index, reason="'not_adjacent' must be true or false"))
-    if not isinstance(rule.get("trim_from_entity", False), bool):
-        raise ValueError(Errors.E100.format(index=index, reason="'trim_from_entity' must be true or false"))
-    categories = rule.get("categories")
-    if categories is not None and (not isinstance(categories, list) or set(categories) - set(ASSERTIONS)):
-        raise ValueError(Errors.E100.format(index=index, reason="'categories' must list qualifiers"))
-    return {**rule, "direction": direction}
-
-
-class MedicalContext:
-    """Assigns negated/uncertain/historical/hypothetical/family to clinical entities."""
 
     def __init__(
         self,
         nlp: Language,
-        name: str = "medical_context",
+        name: str,
         *,
-        ent_types: Sequence[str] = (DISEASE, SYMPTOM),
-        max_scope: int = 15,
-        use_sections: bool = True,
-        section_qualifiers: Optional[Dict[str, List[str]]] = None,
-        scorer: Optional[Callable] = None,
+        ent_types: Sequence[str],
+        max_scope: int,
+        use_sections: bool,
+        section_qualifiers: Dict[str, List[str]],
+        scorer: Optional[Callable],
     ) -> None:
         """Create the component. Rules come from `initialize` or `from_disk`; a component that
         has neither loads the packaged rules on its first document.
@@ -146,15 +97,13 @@ class MedicalContext:
         self.ent_types = set(ent_types)
         self.max_scope = max_scope
         self.use_sections = use_sections
-        self.section_qualifiers = dict(
-            DEFAULT_SECTION_QUALIFIERS if section_qualifiers is None else section_qualifiers
-        )
+        self.section_qualifiers = {section: list(quals) for section, quals in section_qualifiers.items()}
         for section, quals in self.section_qualifiers.items():
             if set(quals) - set(ASSERTIONS):
                 raise ValueError(Errors.E104.format(section=section, known=", ".join(ASSERTIONS)))
         self.scorer = scorer
         self.rules: Optional[List[Dict[str, Any]]] = None
-        self._matchers: Optional[Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]] = None
+        self._matchers: Optional[Tuple[PhraseMatcher, Matcher, RulesByKey]] = None
         # (match keys of trim_from_entity rules, their first words), built with the matchers
         self._trim: Optional[Tuple[set, set]] = None
 
@@ -188,32 +137,10 @@ class MedicalContext:
         self._matchers = None
         self._trim = None
 
-    def _build(self) -> Tuple[PhraseMatcher, Matcher, Dict[int, List[int]]]:
-        """Compile the rules into one PhraseMatcher (literals) and one Matcher (patterns).
-
-        Rules with the same literal share one match key, so a phrase that is, e.g., both a
-        forward and a backward trigger is one match carrying two rules.
-        """
+    def _build(self) -> Tuple[PhraseMatcher, Matcher, RulesByKey]:
         if self.rules is None:
             self.set_rules(default_rules())
-        vocab = self.nlp.vocab
-        phrase_matcher = PhraseMatcher(vocab, attr="LOWER")
-        matcher = Matcher(vocab)
-        by_key: Dict[int, List[int]] = {}
-        literal_keys: Dict[str, str] = {}
-        for i, rule in enumerate(self.rules or []):
-            if "literal" in rule:
-                text = rule["literal"].lower()
-                key = "ctx_lit:" + text
-                if text not in literal_keys:
-                    literal_keys[text] = key
-                    phrase_matcher.add(key, [self.nlp.make_doc(text)])
-            else:
-                key = "ctx_pat:" + srsly.json_dumps(rule["pattern"], sort_keys=True)
-                if vocab.strings.add(key) not in by_key:
-                    matcher.add(key, [rule["pattern"]])
-            by_key.setdefault(vocab.strings.add(key), []).append(i)
-        return phrase_matcher, matcher, by_key
+        return build_matchers(self.nlp.vocab, self.nlp.make_doc, self.rules or [])
 
     # --- inference -----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -243,10 +170,6 @@ class MedicalContext:
             for qualifier, value in flags.items():
                 ent._.set(qualifier, value)
         return doc
-
-    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for doc in stream:
-            yield self(doc)
 
     def _trim_leading_cues(self, doc: Doc, ents: List[Span]) -> List[Span]:
         """Cut a leading cue of a `trim_from_entity` rule off an entity ("Denies fever" -> "fever").
@@ -387,77 +310,40 @@ class MedicalContext:
         return False
 
     # --- serialization -------------------------------------------------------------------
-    def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
-        """Write the rules to `path/rules.jsonl`."""
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_jsonl(path / "rules.jsonl", self.rules if self.rules is not None else default_rules())
+    def _rules_to_save(self) -> List[Dict[str, Any]]:
+        return self.rules if self.rules is not None else default_rules()
 
-    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "MedicalContext":
+    def _read_rules_file(self, path: Path) -> None:
+        if not path.exists():
+            raise ValueError(Errors.E105.format(path=path))
+        self.set_rules(srsly.read_jsonl(path))
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        """Write the rules to `path/rules.jsonl`."""
+        util.to_disk(path, {RULES_FILE: lambda p: srsly.write_jsonl(p, self._rules_to_save())}, exclude)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "MedicalContext":
         """Load the rules written by `to_disk`."""
-        path = ensure_path(path)
-        rules_path = path / "rules.jsonl"
-        if not rules_path.exists():
-            raise ValueError(Errors.E105.format(path=rules_path))
-        self.set_rules(srsly.read_jsonl(rules_path))
+        util.from_disk(path, {RULES_FILE: self._read_rules_file}, exclude)
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return srsly.msgpack_dumps({"rules": self.rules if self.rules is not None else default_rules()})
+        return util.to_bytes({"rules": self._rules_to_save}, exclude)
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "MedicalContext":
-        self.set_rules(srsly.msgpack_loads(data)["rules"])
+        util.from_bytes(data, {"rules": self.set_rules}, exclude)
         return self
 
-    # Matchers hold C state; rebuild them in the receiving process (nlp.pipe(n_process=...)).
-    def __getstate__(self) -> Dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_matchers"] = None
-        state["_trim"] = None
-        return state
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    def __reduce__(self) -> Tuple[Callable, Tuple[str, Dict[str, Any]]]:
+        # Matchers hold C state; rebuild them in the receiving process (nlp.pipe(n_process=...)).
+        return _unpickle_context, (self.name, {**self.__dict__, "_matchers": None, "_trim": None})
 
 
-# --- scoring -------------------------------------------------------------------------------
-def assertion_score(examples: Iterable[Example], *, ent_types: Optional[Sequence[str]] = None,
-                    qualifiers: Sequence[str] = ASSERTIONS, **kwargs: Any) -> Dict[str, Any]:
-    """Per-qualifier precision, recall and F on entities present in both docs.
-
-    Predicted and gold entities are paired by character offsets and label; a qualifier is
-    scored only on pairs, so NER errors do not count as assertion errors.
-
-    examples (Iterable[Example]): Examples whose reference entities carry the gold qualifiers.
-    ent_types (Optional[Sequence[str]]): Labels to score; None means all.
-    qualifiers (Sequence[str]): Which qualifiers to score.
-    RETURNS (Dict[str, Any]): `assertion_<q>_p/_r/_f` for each qualifier, None where undefined.
-    """
-    counts = {q: [0, 0, 0] for q in qualifiers}  # tp, fp, fn
-    for eg in examples:
-        gold = {(e.start_char, e.end_char, e.label_): e for e in eg.reference.ents
-                if ent_types is None or e.label_ in ent_types}
-        for pred in eg.predicted.ents:
-            ref = gold.get((pred.start_char, pred.end_char, pred.label_))
-            if ref is None:
-                continue
-            for q in qualifiers:
-                p, g = bool(pred._.get(q)), bool(ref._.get(q))
-                counts[q][0] += p and g
-                counts[q][1] += p and not g
-                counts[q][2] += g and not p
-    scores: Dict[str, Any] = {}
-    for q, (tp, fp, fn) in counts.items():
-        prec = tp / (tp + fp) if tp + fp else None
-        rec = tp / (tp + fn) if tp + fn else None
-        f = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if prec is not None and rec is not None else None)
-        scores.update({f"assertion_{q}_p": prec, f"assertion_{q}_r": rec, f"assertion_{q}_f": f})
-    return scores
-
-
-def make_assertion_scorer() -> Callable[..., Dict[str, Any]]:
-    """Registered as `spacy-medical.assertion_scorer.v1`."""
-    return assertion_score
+def _unpickle_context(name: str, state: Dict[str, Any]) -> MedicalContext:
+    context = MedicalContext.__new__(MedicalContext)
+    context.name = name
+    context.__dict__.update(state)
+    return context
 
 
 FACTORY_META = dict(
@@ -465,7 +351,12 @@ FACTORY_META = dict(
         "ent_types": [DISEASE, SYMPTOM],
         "max_scope": 15,
         "use_sections": True,
-        "section_qualifiers": DEFAULT_SECTION_QUALIFIERS,
+        # An entity in one of these sections gets these qualifiers, whatever its sentence says.
+        "section_qualifiers": {
+            "family_history": ["family"],
+            "past_medical_history": ["historical"],
+            "past_surgical_history": ["historical"],
+        },
         "scorer": {"@scorers": "spacy-medical.assertion_scorer.v1"},
     },
     assigns=["doc.ents"] + [f"span._.{q}" for q in ASSERTIONS],

@@ -3,147 +3,74 @@
 Written notes: a header is a line that is a known header phrase on its own ("HISTORY OF PRESENT
 ILLNESS", "Medications") or that starts with a header phrase and a colon ("HPI: 45 yo ...",
 "A/P:", "Meds:"). Header phrases and their normalized category (see `labels.SECTIONS`) are rules
-in `rules/sections.jsonl`; users add their own with `add_rules` or `initialize(rules=...)`, and
-`to_disk` writes them back, so edits survive `nlp.to_disk` / `spacy.load`.
+(`section_rules`, package data in `rules/sections.jsonl`); users add their own with `add_rules`
+or `initialize(rules=...)`, and `to_disk` writes them back, so edits survive `nlp.to_disk` /
+`spacy.load`.
 
 Dialogue transcripts (most non-empty lines start with a speaker tag such as "[doctor]" or
-"Patient:") have no headers. Their units are turns; a small bag-of-words text classifier
-(trained on MTS-Dialog by `spacy_medical.train_dialogue`) scores windows of turns, each turn takes
-the label of the windows around it, and runs of turns with one label become a section. The
-classifier is a nested blank pipeline owned by this component rather than a separate pipe: it is
-only used on dialogue docs, it must see turns (not the main pipeline's docs), and keeping it here
-means one `to_disk` folder and one place that decides what a section is. Without a classifier,
-dialogue docs get no sections.
+"Patient:", see `dialogue.SPEAKER`) have no headers. Their units are turns; a small bag-of-words
+text classifier (trained on MTS-Dialog by `spacy_medical.training.dialogue`) scores windows of
+turns, each turn takes the label of the windows around it, and runs of turns with one label
+become a section. The classifier is a nested blank pipeline owned by this component rather than a
+separate pipe: it is only used on dialogue docs, it must see turns (not the main pipeline's docs),
+and keeping it here means one `to_disk` folder and one place that decides what a section is.
+Without a classifier, dialogue docs get no sections.
 
 Both paths set `doc.spans[spans_key]` (one span per section, label = category, covering the
 header and its body, or the turns) and `span._.section` on every entity in `doc.ents`.
 """
-import re
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
+import spacy
 import srsly
+from spacy import util
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.util import ensure_path
+from thinc.api import Config
 
 from ..errors import Errors
-from ..labels import SECTIONS
+from .dialogue import MTS_TO_SECTION, find_turns, is_dialogue, turn_words
+from .section_rules import RULES_PATH, HeaderRules, read_rules
 
-RULES_PATH = Path(__file__).resolve().parents[1] / "rules" / "sections.jsonl"
+RULES_FILE = "sections.jsonl"
 DIALOGUE_DIR = "dialogue"
 
-# Speaker tag at the start of a line: "[doctor]", "[patient]", "Doctor:", "Patient:", ...
-SPEAKER = re.compile(
-    r"^[ \t]*(?:\[(?P<bracket>[a-z_]+)\]|(?P<colon>doctor|patient|dr|pt|nurse|clinician|provider"
-    r"|physician|guest_family|guest_clinician|family)[ \t]*:)[ \t]*",
-    re.I | re.M,
-)
-BULLET = re.compile(r"^[ \t]*(?:[-*•·]|\d{1,2}[.)])")
 
-# MTS-Dialog's 20 section headers -> the package's categories. FAM/SOCHX merges family and
-# social history in MTS-Dialog; most of its examples are social history, so it maps there.
-MTS_TO_SECTION: Dict[str, str] = {
-    "CC": "chief_complaint",
-    "GENHX": "history_of_present_illness",
-    "PASTMEDICALHX": "past_medical_history",
-    "PASTSURGICAL": "past_surgical_history",
-    "FAM/SOCHX": "social_history",
-    "MEDICATIONS": "medications",
-    "ALLERGY": "allergies",
-    "ROS": "review_of_systems",
-    "EXAM": "physical_exam",
-    "ASSESSMENT": "assessment",
-    "DIAGNOSIS": "assessment",
-    "PLAN": "plan",
-    "DISPOSITION": "plan",
-    "EDCOURSE": "hospital_course",
-    "IMMUNIZATIONS": "past_medical_history",
-    "GYNHX": "past_medical_history",
-    "OTHER_HISTORY": "past_medical_history",
-    "IMAGING": "results",
-    "LABS": "results",
-    "PROCEDURES": "procedures",
-}
+class MedicalSections(Pipe):
+    """Finds note sections from header rules, and dialogue sections with a text classifier.
 
-
-def read_rules(path: Union[str, Path]) -> List[Dict[str, str]]:
-    """Read and check header rules from a JSONL file.
-
-    path (Union[str, Path]): File with one {"pattern"|"regex": str, "section": str} per line.
-    RETURNS (List[Dict[str, str]]): The rules.
+    Saved with the pipeline: the header rules (`sections.jsonl`) and the dialogue classifier
+    (`dialogue/`); `exclude=["sections"]` or `["dialogue"]` leaves one out. The settings live in
+    the pipeline's config.
     """
-    rules = []
-    for i, rule in enumerate(srsly.read_jsonl(path), start=1):
-        rules.append(check_rule(rule, source=str(path), line=i))
-    return rules
-
-
-def check_rule(rule: Dict[str, Any], source: str = "<rules>", line: int = 0) -> Dict[str, str]:
-    if not isinstance(rule, dict) or not rule.get("section") or not (rule.get("pattern") or rule.get("regex")):
-        raise ValueError(Errors.E200.format(path=source, line=line))
-    if rule["section"] not in SECTIONS:
-        raise ValueError(Errors.E201.format(path=source, line=line, section=rule["section"], known=", ".join(SECTIONS)))
-    if rule.get("regex"):
-        try:
-            re.compile(rule["regex"])
-        except re.error:
-            raise ValueError(Errors.E202.format(path=source, line=line)) from None
-    return dict(rule)
-
-
-def find_turns(text: str) -> List[Tuple[int, int, int, str]]:
-    """Find the speaker turns of a transcript.
-
-    text (str): The document text.
-    RETURNS (List[Tuple[int, int, int, str]]): (turn start, content start, turn end, speaker) per
-        turn; a turn runs from its speaker tag to the next tag (continuation lines included).
-    """
-    matches = list(SPEAKER.finditer(text))
-    turns = []
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        while end > m.end() and text[end - 1].isspace():
-            end -= 1
-        speaker = (m.group("bracket") or m.group("colon")).lower()
-        turns.append((m.start(), m.end(), end, speaker))
-    return turns
-
-
-def is_dialogue(text: str, min_share: float = 0.5) -> bool:
-    """Whether most non-empty lines of the text start with a speaker tag."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
-        return False
-    tagged = sum(1 for line in lines if SPEAKER.match(line))
-    return tagged > 0 and tagged / len(lines) >= min_share
-
-
-def turn_words(doc: Doc, start_char: int, end_char: int) -> List[str]:
-    """Lower-cased non-space token texts of a character range (the classifier's input)."""
-    span = doc.char_span(start_char, end_char, alignment_mode="expand")
-    if span is None:
-        return []
-    return [t.lower_ for t in span if not t.is_space]
-
-
-class MedicalSections:
-    """Finds note sections from header rules, and dialogue sections with a text classifier."""
 
     def __init__(
         self,
         nlp: Language,
-        name: str = "medical_sections",
+        name: str,
         *,
-        spans_key: str = "sections",
-        window_turns: int = 4,
-        window_stride: int = 2,
-        min_turns: int = 2,
-        dialogue_min_share: float = 0.5,
-        scorer: Optional[Callable] = None,
+        spans_key: str,
+        window_turns: int,
+        window_stride: int,
+        min_turns: int,
+        dialogue_min_share: float,
+        scorer: Optional[Callable],
     ):
+        """Create the component with the package's header rules and no dialogue classifier.
+
+        nlp (Language): The pipeline.
+        name (str): The component name.
+        spans_key (str): Key of `doc.spans` for the sections.
+        window_turns (int): Turns per window the dialogue classifier reads.
+        window_stride (int): Turns between the starts of two windows.
+        min_turns (int): Shorter runs of turns join the run before them.
+        dialogue_min_share (float): Share of speaker lines that makes a doc a transcript.
+        scorer (Optional[Callable]): The scoring method.
+        """
         self.name = name
         self.vocab = nlp.vocab
         self.cfg = {
@@ -154,43 +81,29 @@ class MedicalSections:
             "dialogue_min_share": dialogue_min_share,
         }
         self.scorer = scorer
-        self.rules: List[Dict[str, str]] = []
         self.dialogue_nlp: Optional[Language] = None
         # Default rules are package data, so `add_pipe` alone gives a working component.
-        self.set_rules(read_rules(RULES_PATH))
+        self.header_rules = HeaderRules(read_rules(RULES_PATH))
 
     @property
     def spans_key(self) -> str:
         return self.cfg["spans_key"]
 
     # --- rules ----------------------------------------------------------------------------
+    @property
+    def rules(self) -> List[Dict[str, str]]:
+        """The header rules, in the order they were added."""
+        return self.header_rules.rules
+
     def set_rules(self, rules: Iterable[Dict[str, str]]) -> None:
         """Replace the header rules."""
-        self.rules = []
-        self.add_rules(rules)
+        self.header_rules = HeaderRules(rules)
 
     def add_rules(self, rules: Iterable[Dict[str, str]]) -> None:
         """Add header rules, each {"pattern": "hpi", "section": "history_of_present_illness"}
         (a literal phrase, case-insensitive) or {"regex": ..., "section": ...}.
         """
-        for i, rule in enumerate(rules, start=1):
-            self.rules.append(check_rule(rule, line=i))
-        self._compile()
-
-    def _compile(self) -> None:
-        # Longest phrases first, so "assessment and plan" wins over "assessment".
-        alts: List[Tuple[int, str, str]] = []
-        for rule in self.rules:
-            if rule.get("regex"):
-                alts.append((1000, rule["regex"], rule["section"]))
-            else:
-                words = rule["pattern"].strip().split()
-                alts.append((len(rule["pattern"]), r"\s+".join(re.escape(w) for w in words), rule["section"]))
-        alts.sort(key=lambda a: -a[0])
-        self._sections = [a[2] for a in alts]
-        body = "|".join(f"(?P<r{i}>{a[1]})" for i, a in enumerate(alts)) or "(?!)"
-        # A header phrase at the start of a line, then a colon or the end of the line.
-        self._header_re = re.compile(rf"^[ \t]*(?:{body})[ \t]*(?P<colon>:)?[ \t]*(?=\S|$)", re.I | re.M)
+        self.header_rules.add(rules)
 
     # --- inference ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -203,36 +116,9 @@ class MedicalSections:
         self.set_entity_sections(doc, spans)
         return doc
 
-    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for doc in stream:
-            yield self(doc)
-
     def find_headers(self, text: str) -> List[Tuple[int, int, str]]:
-        """Find the header lines of a written note.
-
-        text (str): The note.
-        RETURNS (List[Tuple[int, int, str]]): (start char, end char, section) per header.
-        """
-        headers = []
-        for m in self._header_re.finditer(text):
-            line_end = text.find("\n", m.start())
-            line_end = len(text) if line_end < 0 else line_end
-            rest = text[m.end() : line_end].strip()
-            phrase = m.group(0).strip().rstrip(":").strip()
-            if not m.group("colon"):
-                # Without a colon the phrase must fill the line and look like a header
-                # (capitalised), so prose such as "plan" on its own line is not one.
-                if rest or not phrase[:1].isupper():
-                    continue
-                if len(phrase) <= 3 and not phrase.isupper():
-                    continue
-            if BULLET.match(text[m.start() : line_end]):
-                continue
-            # Named groups, since a user's regex may hold capturing groups of its own.
-            idx = next(int(k[1:]) for k, v in m.groupdict().items() if v is not None and k[0] == "r")
-            start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-            headers.append((start, m.end(), self._sections[idx]))
-        return headers
+        """(start char, end char, section) of every header line of a written note."""
+        return self.header_rules.find(text)
 
     def note_sections(self, doc: Doc, text: Optional[str] = None) -> List[Span]:
         """Sections of a written note: each from its header to the next header."""
@@ -312,8 +198,9 @@ class MedicalSections:
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
         """Section header P/R against `doc.spans[spans_key]` of the reference docs."""
-        scorer = self.scorer or score_sections
-        return scorer(examples, spans_key=self.spans_key)
+        if self.scorer is None:
+            return {}
+        return self.scorer(examples, spans_key=self.spans_key)
 
     # --- training / serialization -----------------------------------------------------------
     def initialize(
@@ -331,7 +218,7 @@ class MedicalSections:
             package's rules (default: the package's rules).
         extra_rules (Optional[List[dict]]): Rules added to those.
         dialogue_model (Optional[Union[str, Path]]): A folder written by
-            `spacy_medical.train_dialogue` (a blank pipeline with a `textcat`).
+            `spacy_medical.training.dialogue` (a blank pipeline with a `textcat`).
         """
         if rules is None:
             self.set_rules(read_rules(RULES_PATH))
@@ -346,8 +233,6 @@ class MedicalSections:
 
     def set_dialogue_model(self, model: Union[str, Path, Language]) -> None:
         """Use a trained dialogue classifier (a pipeline with a `textcat`, or its folder)."""
-        import spacy
-
         if isinstance(model, (str, Path)) and not Path(model).is_dir():
             raise ValueError(Errors.E209.format(path=str(model)))
         nlp = spacy.load(model) if isinstance(model, (str, Path)) else model
@@ -356,41 +241,34 @@ class MedicalSections:
         self.dialogue_nlp = nlp
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-        srsly.write_jsonl(path / "sections.jsonl", self.rules)
+        """Write the header rules and, if there is one, the dialogue classifier."""
+        writers: Dict[str, Callable[[Path], Any]] = {RULES_FILE: lambda p: srsly.write_jsonl(p, self.rules)}
         if self.dialogue_nlp is not None:
-            self.dialogue_nlp.to_disk(path / DIALOGUE_DIR)
+            writers[DIALOGUE_DIR] = self.dialogue_nlp.to_disk
+        util.to_disk(path, writers, exclude)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "MedicalSections":
-        path = ensure_path(path)
-        if (path / "cfg").exists():
-            self.cfg.update(srsly.read_json(path / "cfg"))
-        if (path / "sections.jsonl").exists():
-            self.set_rules(read_rules(path / "sections.jsonl"))
-        if (path / DIALOGUE_DIR).exists():
-            self.set_dialogue_model(path / DIALOGUE_DIR)
+        """Read what `to_disk` wrote (a folder without rules keeps the package's rules)."""
+        readers: Dict[str, Callable[[Path], Any]] = {
+            RULES_FILE: lambda p: self.set_rules(read_rules(p)) if p.exists() else None,
+            DIALOGUE_DIR: lambda p: self.set_dialogue_model(p) if p.exists() else None,
+        }
+        util.from_disk(path, readers, exclude)
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        data = {"cfg": self.cfg, "rules": self.rules}
+        getters: Dict[str, Callable[[], Any]] = {"sections": lambda: self.rules}
         if self.dialogue_nlp is not None:
-            data["dialogue_config"] = self.dialogue_nlp.config.to_str()
-            data["dialogue"] = self.dialogue_nlp.to_bytes()
-        return srsly.msgpack_dumps(data)
+            getters["dialogue"] = lambda: {"config": self.dialogue_nlp.config.to_str(), "bytes": self.dialogue_nlp.to_bytes()}
+        return util.to_bytes(getters, exclude)
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "MedicalSections":
-        from spacy.util import load_model_from_config
-        from thinc.api import Config
-
-        msg = srsly.msgpack_loads(data)
-        self.cfg.update(msg.get("cfg", {}))
-        self.set_rules(msg.get("rules", []))
-        if msg.get("dialogue"):
-            nlp = load_model_from_config(Config().from_str(msg["dialogue_config"]), auto_fill=True)
-            self.dialogue_nlp = nlp.from_bytes(msg["dialogue"])
+        util.from_bytes(data, {"sections": self.set_rules, "dialogue": self._set_dialogue_bytes}, exclude)
         return self
+
+    def _set_dialogue_bytes(self, msg: Dict[str, Any]) -> None:
+        nlp = util.load_model_from_config(Config().from_str(msg["config"]), auto_fill=True)
+        self.set_dialogue_model(nlp.from_bytes(msg["bytes"]))
 
 
 def header_starts(doc: Doc, spans_key: str = "sections") -> List[Tuple[int, str]]:

@@ -10,14 +10,20 @@ onto the next sentence. This splitter starts a sentence:
   ("HPI:", "ASSESSMENT AND PLAN"), a list item ("-", "*", "1."), a speaker turn ("[doctor]",
   "Patient:"), or an uppercase letter after a line that ended a sentence or a header;
 - never in the middle of a wrapped line of prose (line break followed by lowercase).
+
+One pass over the tokens, each line read a bounded number of times, so the cost is linear in
+the note's length whatever its shape (a 5 MB note on one line with thousands of colons too).
 """
 import re
-from typing import Iterable, Iterator, List
+from typing import List, Sequence
 
 import numpy
 from spacy.attrs import SENT_START
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc
+
+from .dialogue import is_speaker_line
 
 TERMINALS = {".", "?", "!"}
 CLOSERS = {")", "]", '"', "'", "”", "’"}
@@ -29,11 +35,20 @@ ABBREVIATIONS = {
     "wt", "ht", "temp", "resp", "sat", "inc", "co", "jr", "sr", "prof", "cf", "al",
 }
 LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)]|\(?[a-z]\))\s")
-SPEAKER = re.compile(
-    r"^\s*(?:\[(?:doctor|patient|nurse|clinician|provider|guest_family|guest_clinician|family)\]"
-    r"|(?:doctor|patient|dr|pt|nurse|clinician|provider)\s*:)",
-    re.I,
-)
+# A header that starts a line is recognised from its first words only.
+HEADER_START_TOKENS = 12
+HEADER_COLON_WINDOW = 6
+MAX_HEADER_WORDS = 8
+
+
+def _is_newline(word: str) -> bool:
+    return word.isspace() and "\n" in word
+
+
+def _is_upper_line(words: List[str]) -> bool:
+    """An all upper-case line of a few words ("ASSESSMENT AND PLAN")."""
+    alpha = [w for w in words if any(c.isalpha() for c in w)]
+    return bool(alpha) and all(w.isupper() for w in alpha) and len(alpha) <= MAX_HEADER_WORDS
 
 
 def _is_header_start(line_tokens: List[str]) -> bool:
@@ -41,17 +56,113 @@ def _is_header_start(line_tokens: List[str]) -> bool:
     words = [t for t in line_tokens if t.strip()]
     if not words:
         return False
-    if ":" in words[:6]:
+    if ":" in words[:HEADER_COLON_WINDOW]:
         before = words[: words.index(":")]
         return bool(before) and all(w[:1].isupper() or not w[:1].isalpha() for w in before)
-    alpha = [w for w in words if any(c.isalpha() for c in w)]
-    return bool(alpha) and all(w.isupper() for w in alpha) and len(alpha) <= 8
+    return _is_upper_line(words)
 
 
-class ClinicalSentenceSplitter:
-    """Sets `token.is_sent_start` from punctuation and clinical line structure."""
+def _line_is_header(line: List[str]) -> bool:
+    """Whether a whole line (its token texts) is a header: it ends with ':' or is upper-case."""
+    words = [w for w in line if w.strip()]
+    if not words:
+        return False
+    return words[-1] == ":" or _is_upper_line(words)
 
-    def __init__(self, nlp: Language, name: str = "medical_sentences", *, overwrite: bool = False):
+
+def _opens_sentence(words: Sequence[str], end: int, nxt: int) -> bool:
+    """Whether the token `nxt`, after the terminal at `end`, starts a sentence."""
+    first = words[nxt][:1]
+    if not (first.isupper() or first.isdigit() or first in "[(\"'"):
+        return False
+    if words[end] == "." and end > 0:
+        before = words[end - 1].lower()
+        if before in ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+            return False
+    return True
+
+
+def _line_tokens(words: Sequence[str], start: int) -> List[str]:
+    """The first HEADER_START_TOKENS token texts of the line that begins at token `start`."""
+    out: List[str] = []
+    for i in range(start, min(len(words), start + HEADER_START_TOKENS)):
+        if _is_newline(words[i]):
+            break
+        out.append(words[i])
+    return out
+
+
+def sentence_starts(words: Sequence[str], offsets: Sequence[int], text: str) -> List[bool]:
+    """Decide for every token whether it starts a sentence.
+
+    words (Sequence[str]): The token texts.
+    offsets (Sequence[int]): The character offset of each token in `text`.
+    text (str): The document text.
+    RETURNS (List[bool]): One flag per token; the first is always True.
+    """
+    n = len(words)
+    starts = [False] * n
+    if n == 0:
+        return starts
+    starts[0] = True
+    line_begin = 0  # first token of the current line
+    line_start = True  # the current token begins a line
+    prev_line_closed = True  # the last line ended with a terminal or was a header
+    for i in range(n):
+        word = words[i]
+        if word.isspace():
+            if "\n" in word:
+                if i + 1 < n:
+                    nxt = words[i + 1][:1]
+                    begin = offsets[i + 1]
+                    end = text.find("\n", begin)
+                    line_text = text[begin : end if end >= 0 else len(text)]
+                    new_unit = (
+                        word.count("\n") >= 2
+                        or _is_header_start(_line_tokens(words, i + 1))
+                        or bool(LIST_ITEM.match(line_text))
+                        or is_speaker_line(line_text)
+                        or (prev_line_closed and nxt.isupper())
+                        # The line that ends here is read once: at its own line break.
+                        or (nxt.isupper() and _line_is_header([words[k] for k in range(line_begin, i)]))
+                    )
+                    if new_unit:
+                        starts[i + 1] = True
+                    line_start = True
+                line_begin = i + 1
+            continue
+        if line_start:
+            prev_line_closed = False
+            line_start = False
+        if word in TERMINALS:
+            prev_line_closed = True
+            j = i + 1
+            while j < n and words[j] in CLOSERS:
+                j += 1
+            while j < n and words[j].isspace() and "\n" not in words[j]:
+                j += 1
+            if j < n and not words[j].isspace() and _opens_sentence(words, i, j):
+                starts[j] = True
+        elif word == ":":
+            # A colon makes the line so far end like a header ("HPI:"): what follows on the
+            # next line may start with a capital without continuing this line's sentence.
+            prev_line_closed = True
+    return starts
+
+
+class ClinicalSentenceSplitter(Pipe):
+    """Sets `token.is_sent_start` from punctuation and clinical line structure.
+
+    Rule-free: its one setting lives in the pipeline's config, so there is nothing to save.
+    """
+
+    def __init__(self, nlp: Language, name: str, *, overwrite: bool):
+        """Create the component.
+
+        nlp (Language): The pipeline.
+        name (str): The component name.
+        overwrite (bool): Replace sentence boundaries a previous component set.
+        """
         self.name = name
         self.overwrite = overwrite
 
@@ -66,112 +177,14 @@ class ClinicalSentenceSplitter:
         doc.from_array([SENT_START], values)
         return doc
 
-    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for doc in stream:
-            yield self(doc)
-
     def predict(self, doc: Doc) -> List[bool]:
         """Decide for every token whether it starts a sentence.
 
         doc (Doc): The document.
         RETURNS (List[bool]): One flag per token; the first is always True.
         """
-        n = len(doc)
-        text = doc.text  # Doc.text is rebuilt on every access: read it once
-        starts = [False] * n
-        starts[0] = True
-        line_start = True  # the current token begins a line
-        prev_line_closed = True  # the last line ended with a terminal or was a header
-        for i in range(n):
-            tok = doc[i]
-            if tok.is_space:
-                newlines = tok.text.count("\n")
-                if newlines and i + 1 < n:
-                    nxt = doc[i + 1]
-                    line = self._line_tokens(doc, i + 1)
-                    line_text = self._line_text(text, doc[i + 1].idx)
-                    new_unit = (
-                        newlines >= 2
-                        or _is_header_start(line)
-                        or bool(LIST_ITEM.match(line_text))
-                        or bool(SPEAKER.match(line_text))
-                        or (prev_line_closed and nxt.text[:1].isupper())
-                        or (nxt.text[:1].isupper() and self._line_is_header(doc, i))
-                    )
-                    if new_unit:
-                        starts[i + 1] = True
-                    line_start = True
-                continue
-            if line_start:
-                prev_line_closed = False
-                line_start = False
-            if tok.text in TERMINALS:
-                prev_line_closed = True
-                j = i + 1
-                while j < n and doc[j].text in CLOSERS:
-                    j += 1
-                while j < n and doc[j].is_space and "\n" not in doc[j].text:
-                    j += 1
-                if j < n and not doc[j].is_space and self._opens_sentence(doc, i, j):
-                    starts[j] = True
-            elif tok.text == ":" and self._line_is_header(doc, i + 1):
-                prev_line_closed = True
-        return starts
-
-    @staticmethod
-    def _opens_sentence(doc: Doc, end: int, nxt: int) -> bool:
-        token = doc[nxt]
-        if not (token.text[:1].isupper() or token.text[:1].isdigit() or token.text[:1] in "[(\"'"):
-            return False
-        if doc[end].text == "." and end > 0:
-            before = doc[end - 1].text.lower()
-            if before in ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
-                return False
-        return True
-
-    @staticmethod
-    def _line_text(text: str, begin: int) -> str:
-        end = text.find("\n", begin)
-        return text[begin : end if end >= 0 else len(text)]
-
-    @staticmethod
-    def _line_tokens(doc: Doc, start: int) -> List[str]:
-        out = []
-        for tok in doc[start:]:
-            if tok.is_space and "\n" in tok.text:
-                break
-            out.append(tok.text)
-            if len(out) >= 12:
-                break
-        return out
-
-    @staticmethod
-    def _line_is_header(doc: Doc, end: int) -> bool:
-        """Whether the line that ends just before token `end` is a header."""
-        i = end - 1
-        while i >= 0 and not (doc[i].is_space and "\n" in doc[i].text):
-            i -= 1
-        line = [t.text for t in doc[i + 1 : end]]
-        words = [w for w in line if w.strip()]
-        if not words:
-            return False
-        if words[-1] == ":":
-            return True
-        alpha = [w for w in words if any(c.isalpha() for c in w)]
-        return bool(alpha) and all(w.isupper() for w in alpha) and len(alpha) <= 8
-
-    # Rule-free component: nothing to save, but spaCy's (de)serialization calls these.
-    def to_disk(self, path, *, exclude=tuple()):
-        pass
-
-    def from_disk(self, path, *, exclude=tuple()) -> "ClinicalSentenceSplitter":
-        return self
-
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ClinicalSentenceSplitter":
-        return self
+        # Doc.text is rebuilt on every access: read it once.
+        return sentence_starts([t.text for t in doc], [t.idx for t in doc], doc.text)
 
 
 FACTORY_META = dict(

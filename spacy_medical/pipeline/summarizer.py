@@ -26,17 +26,18 @@ Works without `medical_context` (assertion flags default to False) and without
 """
 import re
 from collections import Counter
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc
 
-from ..labels import ASSERTIONS, DISEASE, DRUG, SYMPTOM
-from .sections import SPEAKER, find_turns, is_dialogue
+from ..labels import DISEASE, DRUG, SYMPTOM
+from .dialogue import find_turns, is_dialogue
+from .summary_lists import flag, normalize, structured_lists, unit_text
 
 SENT_SPLIT = re.compile(r"(?<=[.?!])\s+")
 WORD = re.compile(r"[a-z][a-z0-9'-]+")
-NORM = re.compile(r"[^a-z0-9]+")
 # Small closed list: the lexical weight must not reward function words or dialogue fillers.
 STOP_WORDS = frozenset(
     """a about after again all also am an and any are as at be because been before being both but by
@@ -49,92 +50,31 @@ STOP_WORDS = frozenset(
     really little bit kind sort thing things""".split()
 )
 
-DEFAULT_SECTION_WEIGHTS = {
-    "chief_complaint": 1.5,
-    "history_of_present_illness": 1.2,
-    "assessment_and_plan": 1.5,
-    "assessment": 1.5,
-    "plan": 1.3,
-    "medications": 1.1,
-    "results": 1.1,
-    "past_medical_history": 1.0,
-    "physical_exam": 0.9,
-    "review_of_systems": 0.8,
-    "social_history": 0.7,
-    "family_history": 0.8,
-    "instructions": 0.6,
-    "vital_signs": 0.6,
-}
-DEFAULT_LABEL_WEIGHTS = {DISEASE: 2.0, SYMPTOM: 1.5, DRUG: 1.5}
+class MedicalSummarizer(Pipe):
+    """Sets `doc._.summary` from entities, assertions and sections.
 
-
-def normalize(text: str) -> str:
-    """The de-duplication key of a mention: lower case, punctuation and spacing collapsed."""
-    return NORM.sub(" ", text.lower()).strip()
-
-
-def _flag(span: Span, name: str) -> bool:
-    return bool(getattr(span._, name, False)) if Span.has_extension(name) else False
-
-
-def entity_item(ent: Span) -> Dict[str, Any]:
-    """The summary item of one entity."""
-    section = getattr(ent._, "section", None) if Span.has_extension("section") else None
-    item: Dict[str, Any] = {
-        "text": ent.text,
-        "label": ent.label_,
-        "start_char": ent.start_char,
-        "end_char": ent.end_char,
-        "section": section,
-    }
-    for name in ASSERTIONS:
-        item[name] = _flag(ent, name)
-    return item
-
-
-def structured_lists(doc: Doc) -> Dict[str, List[Dict[str, Any]]]:
-    """problems / symptoms / negatives / medications, de-duplicated by normalized text."""
-    lists: Dict[str, List[Dict[str, Any]]] = {"problems": [], "symptoms": [], "negatives": [], "medications": []}
-    seen: Dict[str, Set[str]] = {key: set() for key in lists}
-    for ent in doc.ents:
-        if ent.label_ == DRUG:
-            key = "medications"
-        elif ent.label_ in (DISEASE, SYMPTOM):
-            if _flag(ent, "negated"):
-                key = "negatives"
-            else:
-                key = "problems" if ent.label_ == DISEASE else "symptoms"
-        else:
-            continue
-        norm = normalize(ent.text)
-        if not norm or norm in seen[key]:
-            continue
-        seen[key].add(norm)
-        lists[key].append(entity_item(ent))
-    return lists
-
-
-class MedicalSummarizer:
-    """Sets `doc._.summary` from entities, assertions and sections."""
+    Rule-free: its settings live in the pipeline's config, so there is nothing to save.
+    """
 
     def __init__(
         self,
         nlp: Language,
-        name: str = "medical_summarizer",
+        name: str,
         *,
-        max_sentences: int = 8,
-        max_unit_words: int = 60,
-        min_unit_words: int = 4,
-        max_overlap: float = 0.5,
-        lexical_weight: float = 0.5,
-        negated_weight: float = 0.5,
-        repeat_weight: float = 0.3,
-        question_weight: float = 0.5,
-        max_answer_words: int = 12,
-        spans_key: str = "sections",
-        section_weights: Optional[Dict[str, float]] = None,
-        label_weights: Optional[Dict[str, float]] = None,
+        max_sentences: int,
+        max_unit_words: int,
+        min_unit_words: int,
+        max_overlap: float,
+        lexical_weight: float,
+        negated_weight: float,
+        repeat_weight: float,
+        question_weight: float,
+        max_answer_words: int,
+        spans_key: str,
+        section_weights: Dict[str, float],
+        label_weights: Dict[str, float],
     ):
+        """Create the component; see the factory's default config for what each setting does."""
         self.name = name
         self.max_sentences = max_sentences
         self.max_unit_words = max_unit_words
@@ -146,16 +86,12 @@ class MedicalSummarizer:
         self.question_weight = question_weight
         self.max_answer_words = max_answer_words
         self.spans_key = spans_key
-        self.section_weights = dict(DEFAULT_SECTION_WEIGHTS if section_weights is None else section_weights)
-        self.label_weights = dict(DEFAULT_LABEL_WEIGHTS if label_weights is None else label_weights)
+        self.section_weights = dict(section_weights)
+        self.label_weights = dict(label_weights)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.summary = self.summarize(doc)
         return doc
-
-    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for doc in stream:
-            yield self(doc)
 
     def summarize(self, doc: Doc) -> Dict[str, Any]:
         """Build the summary dict of one doc (see the module docstring for its schema)."""
@@ -252,9 +188,9 @@ class MedicalSummarizer:
                 if not weight:
                     continue
                 norm = normalize(ent.text)
-                if _flag(ent, "negated"):
+                if flag(ent, "negated"):
                     weight *= self.negated_weight
-                if _flag(ent, "hypothetical") or _flag(ent, "family"):
+                if flag(ent, "hypothetical") or flag(ent, "family"):
                     weight *= 0.5
                 if norm in seen_concepts:
                     weight *= self.repeat_weight
@@ -326,24 +262,6 @@ class MedicalSummarizer:
         letters = [c for c in piece if c.isalpha()]
         return bool(letters) and all(c.isupper() for c in letters) and len(piece.split()) <= 8
 
-    # Rule-free component with its settings in the config: nothing to save.
-    def to_disk(self, path, *, exclude=tuple()):
-        pass
-
-    def from_disk(self, path, *, exclude=tuple()) -> "MedicalSummarizer":
-        return self
-
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "MedicalSummarizer":
-        return self
-
-
-def unit_text(text: str, unit: Dict[str, Any]) -> str:
-    """The text of a summary unit on one line, speaker tags removed."""
-    return " ".join(SPEAKER.sub(" ", text[unit["start_char"] : unit["end_char"]]).split())
-
 
 def _jaccard(a: Set[str], b: Set[str]) -> float:
     if not a or not b:
@@ -363,8 +281,25 @@ FACTORY_META = dict(
         "question_weight": 0.5,
         "max_answer_words": 12,
         "spans_key": "sections",
-        "section_weights": DEFAULT_SECTION_WEIGHTS,
-        "label_weights": DEFAULT_LABEL_WEIGHTS,
+        # Salience multiplier of a unit by its section (1.0 for sections not listed).
+        "section_weights": {
+            "chief_complaint": 1.5,
+            "history_of_present_illness": 1.2,
+            "assessment_and_plan": 1.5,
+            "assessment": 1.5,
+            "plan": 1.3,
+            "medications": 1.1,
+            "results": 1.1,
+            "past_medical_history": 1.0,
+            "physical_exam": 0.9,
+            "review_of_systems": 0.8,
+            "social_history": 0.7,
+            "family_history": 0.8,
+            "instructions": 0.6,
+            "vital_signs": 0.6,
+        },
+        # Weight of one mention by its label (labels not listed count 0).
+        "label_weights": {DISEASE: 2.0, SYMPTOM: 1.5, DRUG: 1.5},
     },
     assigns=["doc._.summary"],
     requires=["doc.ents"],
@@ -403,20 +338,3 @@ def make_medical_summarizer(
         section_weights=section_weights,
         label_weights=label_weights,
     )
-
-
-def format_summary(summary: Dict[str, Any]) -> str:
-    """A terminal rendering of `doc._.summary`: the text, then one table per list."""
-    from wasabi import table
-
-    parts = [summary.get("text") or "(no summary sentences)"]
-    for key in ("problems", "symptoms", "negatives", "medications"):
-        items = summary.get(key) or []
-        parts.append(f"\n{key.upper()} ({len(items)})")
-        if items:
-            rows = []
-            for item in items:
-                flags = ",".join(name for name in ASSERTIONS if item.get(name)) or "-"
-                rows.append((item["text"], item["label"], item.get("section") or "-", flags, f"{item['start_char']}-{item['end_char']}"))
-            parts.append(table(rows, header=("text", "label", "section", "flags", "chars"), divider=True))
-    return "\n".join(parts)

@@ -21,7 +21,7 @@ def read_jsonl(path):
 def check_offsets(records, texts):
     for rec in records:
         for ent in rec["entities"]:
-            assert texts[rec["row"]][ent["start"]:ent["end"]] == ent["text"]
+            assert texts[rec["row"]][ent["start_char"]:ent["end_char"]] == ent["text"]
 
 
 @pytest.mark.parametrize("output", ["out.jsonl", "out.csv", "out.parquet"])
@@ -30,7 +30,7 @@ def test_hostile_csv_every_record_accounted(tmp_path, tiny_model, output, hostil
     result = annotate(src, tmp_path / output, model=tiny_model, progress=False, chunk_chars=50_000)
     assert (result.read, result.annotated, result.failed) == (14, 11, 3)
     assert result.exit_code == 1
-    errors = read_jsonl(tmp_path / "out.errors.jsonl")
+    errors = read_jsonl(tmp_path / f"{output}.errors.jsonl")
     assert [e["row"] for e in errors] == [4, 7, 8]
     assert all(set(e) == {"row", "note_id", "error"} for e in errors)
     if output.endswith(".jsonl"):
@@ -56,7 +56,7 @@ def test_allow_failures_and_limit(tmp_path, tiny_model, hostile_csv):
     src = hostile_csv(tmp_path / "hostile.csv")
     result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False, allow_failures=True)
     assert result.exit_code == 0 and result.failed == 3
-    result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False, limit=3)
+    result = annotate(src, tmp_path / "o.jsonl", model=tiny_model, progress=False, limit=3, overwrite=True)
     assert (result.read, result.annotated, result.failed, result.exit_code) == (3, 3, 0, 0)
     assert [r["row"] for r in read_jsonl(tmp_path / "o.jsonl")] == [1, 2, 3]
 
@@ -85,7 +85,7 @@ def test_long_note_chunked_offsets_into_original(tmp_path, tiny_model):
     assert "chunked" in rec["flags"]
     assert len(rec["entities"]) == 3 * (3_000_000 // len(line)) + 1
     check_offsets([rec], {1: text})
-    assert rec["entities"][-1]["end"] == len(text)
+    assert rec["entities"][-1]["end_char"] == len(text)
 
 
 @pytest.mark.parametrize("max_chars", [7, 40, 1000])
@@ -155,9 +155,9 @@ def test_abbreviations_flow_through_to_every_format(tmp_path, tiny_nlp):
     src.write_text('note_id,text\nA,"Known congestive heart failure (CHF). CHF stable."\nB,"asthma"\n')
     assert annotate(src, tmp_path / "o.jsonl", model=nlp, progress=False).exit_code == 0
     first, second = read_jsonl(tmp_path / "o.jsonl")
-    chf = [{"short_form": "CHF", "long_form": "congestive heart failure", "start": s, "end": s + 3} for s in (32, 38)]
+    chf = [{"short_form": "CHF", "long_form": "congestive heart failure", "start_char": s, "end_char": s + 3} for s in (32, 38)]
     assert first["abbreviations"] == chf and second["abbreviations"] == []
-    assert [(e["text"], e["label"], e["start"]) for e in first["entities"]][1:] == [("CHF", "DISEASE", 32), ("CHF", "DISEASE", 38)]
+    assert [(e["text"], e["label"], e["start_char"]) for e in first["entities"]][1:] == [("CHF", "DISEASE", 32), ("CHF", "DISEASE", 38)]
     assert annotate(src, tmp_path / "o.csv", model=nlp, progress=False).exit_code == 0
     with open(tmp_path / "o.notes.csv", newline="") as f:
         assert [json.loads(row["abbreviations"]) for row in csv.DictReader(f)] == [chf, []]
@@ -172,7 +172,7 @@ def _context(doc):
         ent._.negated = "denies" in doc.text[: ent.start_char]
         ent._.section = "hpi"
     doc.spans["sections"] = [Span(doc, 0, len(doc), label="history_of_present_illness")] if len(doc) else []
-    doc._.summary = {"text": f"{len(doc.ents)} findings", "problems": [{"text": e.text, "start": e.start_char, "end": e.end_char} for e in doc.ents]}
+    doc._.summary = {"text": f"{len(doc.ents)} findings", "problems": [{"text": e.text, "start_char": e.start_char, "end_char": e.end_char} for e in doc.ents]}
     return doc
 
 
@@ -219,7 +219,7 @@ def test_assertions_sections_summary_flow_through(tmp_path, tiny_nlp):
     rec = read_jsonl(tmp_path / "o.jsonl")[0]
     assert [(e["text"], e["negated"], e["section"]) for e in rec["entities"]] == [("chest pain", True, "hpi"), ("asthma", True, "hpi")]
     assert "uncertain" not in rec["entities"][0]
-    assert rec["sections"] == [{"label": "history_of_present_illness", "start": 0, "end": 29}]
+    assert rec["sections"] == [{"label": "history_of_present_illness", "start_char": 0, "end_char": 29}]
     assert rec["summary"]["text"] == "2 findings"
     html = (tmp_path / "r.html").read_text()
     assert "negated" in html and "2 findings" in html and "repeating-linear-gradient" in html

@@ -21,11 +21,14 @@ def test_annotate_exit_codes(app, tmp_path, tiny_model, hostile_csv):
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output
     assert "read 14, annotated 11, failed 3" in result.output.replace("\n", " ")
-    result = runner.invoke(app, args + ["--allow-failures", "--output-format", "csv", "--html", str(tmp_path / "r.html")])
+    result = runner.invoke(app, args + ["--allow-failures", "--output-format", "csv", "--html", str(tmp_path / "r.html"), "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r.html").exists() and (tmp_path / "o.notes.csv").read_text().count("\n") == 15
-    result = runner.invoke(app, args + ["--text-col", "body"])
+    # A job that cannot read its input fails before --overwrite deletes anything.
+    before = (tmp_path / "o.jsonl").read_bytes()
+    result = runner.invoke(app, args + ["--text-col", "body", "--overwrite"])
     assert result.exit_code == 2 and "--text-col" in result.output
+    assert (tmp_path / "o.jsonl").read_bytes() == before
 
 
 def test_demo_prints_entities_of_sample_notes(app, tiny_model):

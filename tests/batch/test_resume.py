@@ -81,8 +81,8 @@ def test_resume_after_kill_9_no_gap_no_duplicate(tmp_path, tiny_nlp, notes_csv, 
 
     assert run(script, src, out, model, True).wait() == 1
     assert read_output(out) == read_output(base)
-    errors = (tmp_path / "out.errors.jsonl").read_text().splitlines()
-    assert errors == (tmp_path / "base.errors.jsonl").read_text().splitlines()
+    errors = (tmp_path / f"out{suffix}.errors.jsonl").read_text().splitlines()
+    assert errors == (tmp_path / f"base{suffix}.errors.jsonl").read_text().splitlines()
     assert [json.loads(e)["row"] for e in errors] == [1201, 1205]
     final = json.loads(ckpt.read_text())
     assert final["complete"] and final["counts"] == {"read": 1205, "annotated": 1203, "failed": 2}

@@ -15,4 +15,17 @@ def test_spark_local2_same_output_as_local(tmp_path, tiny_model, notes_csv, host
         assert (spark.read, spark.annotated, spark.failed) == (local.read, local.annotated, local.failed)
         assert spark.read == local.annotated + local.failed > 0
         assert (tmp_path / f"{name}.spark.jsonl").read_bytes() == (tmp_path / f"{name}.local.jsonl").read_bytes()
-        assert (tmp_path / f"{name}.spark.errors.jsonl").read_bytes() == (tmp_path / f"{name}.local.errors.jsonl").read_bytes()
+        assert (tmp_path / f"{name}.spark.jsonl.errors.jsonl").read_bytes() == (tmp_path / f"{name}.local.jsonl.errors.jsonl").read_bytes()
+
+
+@pytest.mark.slow
+def test_spark_local_session_listens_on_loopback_only():
+    from spacy_medical.batch.spark import get_session
+
+    spark, created = get_session("local[1]")
+    try:
+        conf = spark.sparkContext.getConf()
+        assert conf.get("spark.driver.bindAddress") == conf.get("spark.driver.host") == "127.0.0.1"
+    finally:
+        if created:
+            spark.stop()

@@ -7,8 +7,8 @@ from spacy_medical.evaluate.summary import (
     gold_headers,
     lead_n,
     plain_dialogue,
-    read_aci,
 )
+from spacy_medical.io.aci_bench import read_aci
 
 NOTE = "CHIEF COMPLAINT\n\nCough.\n\nHISTORY OF PRESENT ILLNESS\n\nHe has asthma.\nMSK: normal gait.\n\nASSESSMENT AND PLAN\n\nAsthma. Albuterol."
 DIALOGUE = "[doctor] hello there , nice to meet you .\n[patient] i have asthma and a cough .\n[doctor] we will start albuterol for the asthma ."

@@ -7,7 +7,8 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from spacy_medical.io.brat import read_brat
-from spacy_medical.io.convert import CorpusConverter, convert_benchmark, convert_corpora, resolve_overlaps
+from spacy_medical.io.convert import CorpusConverter, convert_benchmark, convert_corpora
+from spacy_medical.io.docbuild import resolve_overlaps
 from spacy_medical.io.iob import read_iob
 from spacy_medical.io.lexicons import drug_terms, symptom_terms
 from spacy_medical.io.maccrobat import split_ids

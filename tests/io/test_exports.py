@@ -104,9 +104,11 @@ def test_detect_format_unknown():
 def test_broken_quotes_fail_loudly_not_swallow(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_bytes(b'note_id,text\nA,"ok"x\nB,"cough"\nC,"asthma\n')
-    records = list(read_export(path))
+    reader = ExportReader(path)
+    records = list(reader)
     assert [(r.row, r.ok) for r in records] == [(1, False), (2, True), (3, False)]
-    assert "line 2" in records[0].error and "line 4" in records[2].error
+    assert "line 2" in records[0].error and "lines 4-4" in records[2].error
+    assert reader.unread == "lines 4-4 unread (a quote never closed)"
 
 
 def test_utf16_csv_is_decoded(tmp_path):

@@ -4,16 +4,17 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from spacy_medical.io.render import render_report
 from spacy_medical.io.writers import (
     ENTITY_COLUMNS, CsvWriter, ErrorsWriter, JsonlWriter, ParquetWriter, detect_output_format,
-    entity_rows, note_row, output_paths, render_html,
+    entity_rows, neutralise_formula, note_row, output_paths,
 )
 
 OK = {
     "row": 1, "note_id": "A", "status": "ok", "flags": ["duplicate_id"],
     "entities": [
-        {"text": "chest pain", "label": "SYMPTOM", "start": 7, "end": 17, "negated": True},
-        {"text": "asthma", "label": "DISEASE", "start": 23, "end": 29, "negated": False},
+        {"text": "chest pain", "label": "SYMPTOM", "start_char": 7, "end_char": 17, "negated": True},
+        {"text": "asthma", "label": "DISEASE", "start_char": 23, "end_char": 29, "negated": False},
     ],
     "sections": [], "summary": {"text": "Asthma; no chest pain.", "problems": [{"text": "asthma"}]},
     "model": "en_test", "model_version": "0.0.1",
@@ -107,8 +108,36 @@ def test_parquet_parts_and_resume(tmp_path):
 
 def test_html_report_marks_negated_and_shows_summary(tmp_path):
     text = "Denies chest pain. Asthma."
-    ok = dict(OK, entities=[dict(OK["entities"][0], start=7, end=17), dict(OK["entities"][1], text="Asthma", start=19, end=25)])
-    render_html([{"text": text, "result": ok}, {"text": "", "result": EMPTY}], tmp_path / "r.html")
+    ok = dict(OK, entities=[dict(OK["entities"][0], start_char=7, end_char=17), dict(OK["entities"][1], text="Asthma", start_char=19, end_char=25)])
+    render_report([{"text": text, "result": ok}, {"text": "", "result": EMPTY}], tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
-    assert "SYMPTOM \u2205 negated" in page and "repeating-linear-gradient" in page
-    assert "DISEASE" in page and "Asthma; no chest pain." in page and "note_id B" in page
+    assert '<mark data-label="SYMPTOM" class="ent negated"' in page and "q-negated" in page
+    assert '<mark data-label="DISEASE"' in page and "note B" in page and "Asthma; no chest pain." in page
+    assert "units" not in page and "{" not in page.split("<body>")[1]  # readable text, no raw dicts
+    assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_formula_cells_get_a_quote(cell):
+    assert neutralise_formula(cell) == "'" + cell
+    assert neutralise_formula("a" + cell) == "a" + cell and neutralise_formula(-1) == -1
+
+
+def test_csv_writer_escapes_entity_text_and_errors(tmp_path):
+    hostile = dict(OK, note_id="=cmd|' /C calc'!A0", entities=[dict(OK["entities"][0], text="+chest pain")])
+    writer = CsvWriter(tmp_path / "o.csv")
+    writer.open()
+    writer.write(hostile)
+    writer.write_failed(dict(FAILED, error="-error"))
+    writer.close()
+    ents, notes = (tmp_path / "o.csv").read_text(), (tmp_path / "o.notes.csv").read_text()
+    assert ",'+chest pain," in ents and "'=cmd|" in ents and "'=cmd|" in notes and ",'-error," in notes
+
+
+def test_parquet_writer_scrubs_lone_surrogates(tmp_path):
+    writer = ParquetWriter(tmp_path / "o.parquet")
+    writer.open()
+    writer.write(dict(OK, note_id="A\ud83d", entities=[dict(OK["entities"][0], text="x\udfff")]))
+    writer.checkpoint()
+    assert pq.read_table(tmp_path / "o.parquet" / "notes").to_pylist()[0]["note_id"] == "A\ufffd"
+    assert pq.read_table(tmp_path / "o.parquet" / "entities").to_pylist()[0]["text"] == "x\ufffd"

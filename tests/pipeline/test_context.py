@@ -10,7 +10,8 @@ from spacy.training import Example
 
 import spacy_medical.registry  # noqa: F401
 from spacy_medical.labels import ASSERTIONS
-from spacy_medical.pipeline.context import MedicalContext, assertion_score
+from spacy_medical.pipeline.assertion_scoring import assertion_score
+from spacy_medical.pipeline.context import MedicalContext
 
 # (entity text, label); an entity is found at its first occurrence after the previous one.
 Ents = Sequence[Tuple[str, str]]

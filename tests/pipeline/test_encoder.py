@@ -116,7 +116,7 @@ def test_config_names_the_package_not_a_path():
 def test_en_medical_predicts_in_int8_with_ffn_output_in_float():
     config = load_config(CONFIGS / "en_medical.cfg")
     callback = Config().from_str(config.to_str())["nlp"]["after_pipeline_creation"]  # as saved
-    assert callback == {"@callbacks": "spacy-medical.quantize_transformer.v1", "keep_float": list(KEEP_FLOAT), "per_channel": True}
+    assert callback == {"@callbacks": "spacy-medical.quantize_transformer.v2", "keep_float": list(KEEP_FLOAT), "per_channel": True}
 
 
 @pytest.mark.slow
@@ -311,9 +311,38 @@ def test_int8_predicts_through_a_copy_and_the_float_encoder_saves_and_trains(tra
     assert len(int8_copies) == 2
 
 
+def _real_wordpiece_states(doc):
+    """The encoder's output at the doc's real (unpadded) wordpieces, whatever the batch's padding."""
+    import numpy
+
+    data = doc._.trf_data
+    mask = numpy.asarray(data.wordpieces.attention_mask).astype(bool)
+    return numpy.asarray(data.model_output.last_hidden_state)[mask]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("per_sequence", [True, False])
+def test_int8_annotations_do_not_depend_on_the_batch(trained_dir, per_sequence):
+    nlp = quantize_transformer(spacy.load(trained_dir[0]), per_sequence=per_sequence)
+    texts = [
+        "Has diabetes.",
+        "Patient denies chest pain but has diabetes, takes metformin. " * 3,
+        "Fever and cough since Monday; started amoxicillin for pneumonia.",
+        "Follow-up in two weeks for hypertension and asthma. " * 12,  # more than one window
+    ]
+    alone = [_real_wordpiece_states(nlp(text)) for text in texts]
+    for batch_size in (2, 4):
+        batched = [_real_wordpiece_states(doc) for doc in nlp.pipe(texts, batch_size=batch_size)]
+        same = [a.shape == b.shape and (a == b).all() for a, b in zip(alone, batched)]
+        if per_sequence:
+            assert all(same), (batch_size, same)  # bit for bit
+        else:  # activation scales per padded batch: what .v2 fixes
+            assert not all(same), batch_size
+
+
 @pytest.mark.slow
 def test_quantize_as_after_pipeline_creation_callback(trained_dir, clinical_train, tmp_path):
-    callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v1"}}}
+    callback = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy-medical.quantize_transformer.v2"}}}
     nlp = spacy.load(trained_dir[0], config=callback)
     assert is_quantized(nlp)
     assert nlp(clinical_train[1][0]).ents  # quantized after the weights were read from disk

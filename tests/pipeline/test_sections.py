@@ -3,8 +3,9 @@ import pytest
 import spacy
 from spacy.training import Example
 
-from spacy_medical.pipeline.sections import MTS_TO_SECTION, find_turns, is_dialogue, score_sections
-from spacy_medical.train_dialogue import accuracy, predict, train_dialogue_classifier
+from spacy_medical.pipeline.dialogue import MTS_TO_SECTION, find_turns, is_dialogue
+from spacy_medical.pipeline.sections import score_sections
+from spacy_medical.training.dialogue import accuracy, predict, train_dialogue_classifier
 
 NOTE = (
     "CHIEF COMPLAINT\n\nCough.\n\n"

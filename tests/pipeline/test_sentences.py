@@ -2,6 +2,8 @@
 import pytest
 import spacy
 
+from spacy_medical.pipeline.sentences import sentence_starts
+
 
 @pytest.fixture
 def nlp():
@@ -50,3 +52,44 @@ def test_round_trip(nlp, tmp_path):
     loaded = spacy.load(tmp_path / "p")
     text = "Plan: f/u.\nMEDS\n- aspirin"
     assert [s.text for s in loaded(text).sents] == [s.text for s in nlp(text).sents]
+
+
+class CountingWords(list):
+    """Token texts that count how many of them the splitter reads."""
+
+    reads = 0
+
+    def __getitem__(self, key):
+        item = super().__getitem__(key)
+        CountingWords.reads += len(item) if isinstance(key, slice) else 1
+        return item
+
+
+def words_read(nlp, text: str) -> int:
+    doc = nlp.make_doc(text)
+    CountingWords.reads = 0
+    sentence_starts(CountingWords(t.text for t in doc), [t.idx for t in doc], doc.text)
+    return CountingWords.reads
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "BP: 120/80 HR: 72 RR: 16 Temp: 37.0 SpO2: 98% ",  # one line, many colons (issue 29)
+        "HPI: pt. denies fever. ",
+        "ASSESSMENT\nStable: no change.\n- aspirin\n[doctor] ok?\n",
+    ],
+)
+def test_work_is_linear_in_note_length(nlp, unit):
+    """Reads of token texts grow like the note, not like its square: ten times the text may cost
+    ten times the reads (plus slack), where a quadratic splitter would need a hundred."""
+    small, large = words_read(nlp, unit * 100), words_read(nlp, unit * 1000)
+    assert small > 0
+    assert large <= 11 * small
+
+
+def test_speaker_lines_start_sentences(nlp):
+    text = "[doctor] any pain in the knee\n[patient_guest] she said it hurts\nguest_family: since monday"
+    assert [s.text.strip() for s in nlp(text).sents] == [
+        "[doctor] any pain in the knee", "[patient_guest] she said it hurts", "guest_family: since monday",
+    ]

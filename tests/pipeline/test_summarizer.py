@@ -4,7 +4,7 @@ import json
 import pytest
 import spacy
 
-from spacy_medical.pipeline.summarizer import format_summary
+from spacy_medical.pipeline.summary_lists import format_summary
 
 KEYS = {"problems", "symptoms", "negatives", "medications", "text", "units"}
 ITEM_KEYS = {"text", "label", "start_char", "end_char", "section", "negated", "uncertain", "historical", "hypothetical", "family"}

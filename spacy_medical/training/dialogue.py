@@ -10,7 +10,6 @@ Inputs are the lower-cased words of the turns without their speaker tags, exactl
 `MedicalSections.classify_turns` builds them from a windows of turns, because MTS-Dialog is
 cased ("Doctor: ...") and ACI-Bench transcripts are lower-cased ("[doctor] ...").
 """
-import csv
 import random
 from collections import Counter
 from pathlib import Path
@@ -23,15 +22,8 @@ from spacy.training import Example
 from spacy.util import minibatch
 from thinc.api import Config, fix_random_seed
 
-from .errors import Errors
-from .pipeline.sections import MTS_TO_SECTION, find_turns
-
-MTS_FILES = {
-    "train": "MTS-Dialog-TrainingSet.csv",
-    "valid": "MTS-Dialog-ValidationSet.csv",
-    "test1": "MTS-Dialog-TestSet-1-MEDIQA-Chat-2023.csv",
-    "test2": "MTS-Dialog-TestSet-2-MEDIQA-Sum-2023.csv",
-}
+from ..io.mts_dialog import MTS_FILES, read_mts_dialog
+from ..pipeline.dialogue import MTS_TO_SECTION, find_turns
 
 TEXTCAT_CONFIG = """
 [model]
@@ -41,20 +33,6 @@ ngram_size = 2
 no_output_layer = false
 length = 262144
 """
-
-
-def read_mts_dialog(path: Union[str, Path]) -> List[Tuple[str, str]]:
-    """Read one MTS-Dialog CSV file.
-
-    path (Union[str, Path]): The CSV file (columns ID, section_header, section_text, dialogue).
-    RETURNS (List[Tuple[str, str]]): (dialogue, section_header) per row.
-    """
-    with open(path, newline="", encoding="utf8") as f:
-        reader = csv.DictReader(f)
-        for column in ("dialogue", "section_header"):
-            if column not in (reader.fieldnames or []):
-                raise ValueError(Errors.E205.format(path=path, column=column))
-        return [(row["dialogue"], row["section_header"].strip()) for row in reader]
 
 
 def dialogue_words(nlp: Language, text: str) -> List[str]:

@@ -6,7 +6,7 @@ the MTS-Dialog training and validation sections and dialogues. Never the NER dev
 because the effect of pre-training is measured on them, and never a test split. The output
 lives under corpus/ (ignored by git): it is patient-like text.
 
-Usage: python scripts/pretrain_text.py CORPUS_DIR OUTPUT_JSONL [CORPORA_DIR]
+Usage: python scripts/pretrain_text.py CORPUS_DIR (in experiments/) OUTPUT_JSONL [CORPORA_DIR]
 """
 import argparse
 import csv
@@ -16,7 +16,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_medical.evaluate.summary import read_aci
+from spacy_medical.io.aci_bench import read_aci
 from spacy_medical.io.corpora import corpora_dir
 
 ACI_FILES = ("train.csv", "valid.csv")

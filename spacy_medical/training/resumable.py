@@ -21,8 +21,6 @@ The checkpoint holds:
   never continued.
 """
 import hashlib
-import io
-import pickle
 import random
 import shutil
 import sys
@@ -30,7 +28,6 @@ from pathlib import Path
 from timeit import default_timer as timer
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Union
 
-import numpy
 from spacy import util
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
@@ -47,11 +44,10 @@ from spacy.training.loop import (
 from thinc.api import Config, Optimizer, constant, fix_random_seed
 from wasabi import Printer
 
-from .errors import Errors
+from ..errors import Errors
+from .checkpoint import has_state, read_state, restore_state, write_state
 
 DIR_CHECKPOINT = "checkpoint"
-STATE_FILE = "state.pkl"
-FORMAT = 1
 
 
 class TrainingStream:
@@ -139,12 +135,12 @@ def train(
     fingerprint = run_fingerprint(config)
     checkpoint = output_path / DIR_CHECKPOINT
     previous = checkpoint.with_name(checkpoint.name + ".old")
-    if resume and not checkpoint.exists() and (previous / STATE_FILE).exists():
+    if resume and not checkpoint.exists() and has_state(previous):
         previous.rename(checkpoint)  # stopped between the two renames of write_state
     saved = None
-    if resume and (checkpoint / STATE_FILE).exists():
+    if resume and has_state(checkpoint):
         saved = read_state(checkpoint)
-        if saved["fingerprint"] != fingerprint:
+        if saved[0]["fingerprint"] != fingerprint:
             stdout.write(msg.warn(f"{checkpoint} was written by another config or other data: starting from step 0") + "\n")
             saved = None
     elif resume:
@@ -164,7 +160,7 @@ def train(
     evaluate = create_evaluation_callback(nlp, dev_corpus, T["score_weights"])
     progress = {"step": -1, "results": [], "words": 0}
     if saved is not None:
-        restore_state(nlp, optimizer, stream, progress, saved, checkpoint)
+        stream.restore(restore_state(nlp, optimizer, progress, *saved, checkpoint))
         if finished(progress["step"], progress["results"], T):
             stdout.write(msg.good(f"The run in {output_path} had finished at step {progress['step']}") + "\n")
             return output_path / DIR_MODEL_LAST
@@ -185,7 +181,7 @@ def train(
             if (output_path / DIR_MODEL_BEST).exists():
                 shutil.rmtree(output_path / DIR_MODEL_BEST)
             shutil.copytree(output_path / DIR_MODEL_LAST, output_path / DIR_MODEL_BEST)
-        write_state(nlp, optimizer, stream, progress, fingerprint, checkpoint)
+        write_state(nlp, optimizer, stream.state(), progress, fingerprint, checkpoint)
 
     stdout.write(msg.info(f"Pipeline: {nlp.pipe_names}") + "\n")
     stdout.write(msg.info(f"Initial learn rate: {optimizer.learn_rate}") + "\n")
@@ -283,123 +279,3 @@ def run_fingerprint(config: Config) -> str:
             digest.update(file.name.encode("utf8"))
             digest.update(file.read_bytes() if file.exists() else b"")
     return digest.hexdigest()
-
-
-def _nodes(nlp: Language) -> Iterator[Tuple[Tuple, Any]]:
-    """Every model node of the pipeline with its place (pipe name, index in `model.walk()`): the
-    same in every process that builds the pipeline from the same config, unlike thinc's ids."""
-    seen = set()
-    for name, proc in nlp.pipeline:
-        model = getattr(proc, "model", None)
-        if model in (None, True, False):
-            continue
-        for index, node in enumerate(model.walk()):
-            if node.id not in seen:
-                seen.add(node.id)
-                yield (name, index), node
-
-
-def optimizer_keys(nlp: Language) -> Dict[Tuple, Tuple]:
-    """thinc's optimizer key of every parameter -> the parameter's place in the pipeline.
-
-    The optimizer keys a node's parameter by (node.id, name) and a PyTorch shim's by
-    (shim.id, name); nodes and shims are numbered by separate counters, so each key is listed
-    here with the names it really has.
-    """
-    keys = {}
-    for place, node in _nodes(nlp):
-        for name in node.param_names:
-            keys[(node.id, name)] = ("param", place, name)
-        for shim_index, shim in enumerate(node.shims):
-            for name, _ in shim._model.named_parameters():
-                keys[(shim.id, name)] = ("shim", place + (shim_index,), name)
-    return keys
-
-
-def write_state(nlp: Language, optimizer: Optimizer, stream: TrainingStream, progress: Dict, fingerprint: str, checkpoint: Path) -> None:
-    """Write the training state to `checkpoint` (through a temporary folder, so that a run stopped
-    while writing leaves the previous checkpoint whole)."""
-    import torch
-
-    params, shims = {}, {}
-    for place, node in _nodes(nlp):
-        params[place] = {name: numpy.array(node.get_param(name)) for name in node.param_names if node.has_param(name)}
-        for shim_index, shim in enumerate(node.shims):
-            buffer = io.BytesIO()
-            torch.save(shim._model.state_dict(), buffer)
-            shims[place + (shim_index,)] = buffer.getvalue()
-    places = optimizer_keys(nlp)
-
-    def by_place(values):
-        return {places[key]: value for key, value in values.items()}
-
-    state = {
-        "format": FORMAT,
-        "fingerprint": fingerprint,
-        "params": params,
-        "shims": shims,
-        "optimizer": {
-            "mom1": by_place(optimizer.mom1),
-            "mom2": by_place(optimizer.mom2),
-            "averages": by_place(optimizer.averages) if optimizer.averages is not None else None,
-            "nr_update": by_place(optimizer.nr_update),
-            "last_seen": by_place(optimizer.last_seen),
-        },
-        "random": {"python": random.getstate(), "numpy": numpy.random.get_state(), "torch": torch.get_rng_state()},
-        "stream": stream.state(),
-        "progress": {"step": progress["step"], "results": list(progress["results"]), "words": progress["words"]},
-    }
-    tmp = checkpoint.with_name(checkpoint.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    with (tmp / STATE_FILE).open("wb") as file:
-        pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
-    old = checkpoint.with_name(checkpoint.name + ".old")
-    if checkpoint.exists():
-        checkpoint.rename(old)
-    tmp.rename(checkpoint)
-    if old.exists():
-        shutil.rmtree(old)
-
-
-def read_state(checkpoint: Path) -> Dict:
-    # The checkpoint is a pickle this module wrote into the run's own output folder.
-    with (checkpoint / STATE_FILE).open("rb") as file:
-        state = pickle.load(file)
-    if state.get("format") != FORMAT:
-        raise ValueError(Errors.E453.format(path=checkpoint, found=state.get("format"), expected=FORMAT))
-    return state
-
-
-def restore_state(nlp: Language, optimizer: Optimizer, stream: TrainingStream, progress: Dict, state: Dict, checkpoint: Path) -> None:
-    import torch
-
-    nodes = dict(_nodes(nlp))
-    if set(nodes) != set(state["params"]):
-        raise ValueError(Errors.E454.format(path=checkpoint))
-    for place, node in nodes.items():
-        for name, value in state["params"][place].items():
-            node.set_param(name, node.ops.asarray(value))
-        for shim_index, shim in enumerate(node.shims):
-            shim._model.load_state_dict(torch.load(io.BytesIO(state["shims"][place + (shim_index,)]), map_location="cpu"))
-    keys = {place: key for key, place in optimizer_keys(nlp).items()}
-    saved = state["optimizer"]
-    if any(place not in keys for place in saved["mom1"]):
-        raise ValueError(Errors.E454.format(path=checkpoint))
-    optimizer.mom1 = {keys[place]: value for place, value in saved["mom1"].items()}
-    optimizer.mom2 = {keys[place]: value for place, value in saved["mom2"].items()}
-    if saved["averages"] is not None:
-        optimizer.averages = {keys[place]: value for place, value in saved["averages"].items()}
-    for name in ("nr_update", "last_seen"):
-        counts = getattr(optimizer, name)
-        counts.clear()
-        counts.update({keys[place]: value for place, value in saved[name].items()})
-    # The schedules are generators: advance fresh ones by the steps taken.
-    for _ in range(state["progress"]["step"] + 1):
-        optimizer.step_schedules()
-    stream.restore(state["stream"])
-    progress.update(step=state["progress"]["step"], results=list(state["progress"]["results"]), words=state["progress"]["words"])
-    random.setstate(state["random"]["python"])
-    numpy.random.set_state(state["random"]["numpy"])
-    torch.set_rng_state(state["random"]["torch"])

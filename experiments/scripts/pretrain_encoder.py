@@ -1,6 +1,6 @@
 """Domain-adaptive MLM pre-training of en_medical's encoder (see spacy_medical/ml/domain.py).
 
-    python scripts/pretrain_encoder.py corpus/pretrain/raw_train.jsonl training/pretrain_trf \
+    (in experiments/) python scripts/pretrain_encoder.py corpus/pretrain/raw_train.jsonl training/pretrain_trf \
         --config configs/trf.cfg --steps 600
 
 The LoRA settings and the weights package are read from the transformer of `--config`, so the
