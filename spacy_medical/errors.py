@@ -77,6 +77,16 @@ class Errors:
     E460 = "{path}: a checkpoint pickled by an earlier version; it is never unpickled (unpickling can run code). Run again without --resume to start over."
     E461 = "{path}: the checkpoint's arrays cannot be read without pickle ({reason}); run again without --resume to start over."
 
+    # E500-E549: concept linking (medical_linker, spacy_medical.kb)
+    E500 = "Concept KB not found at {path}. Build it with `spacy project run kb` and give its folder as medical_linker's `kb_path` (relative paths count from the working directory)."
+    E501 = "{path}: the concept KB lacks {missing}; rebuild it with `spacy project run kb`."
+    E502 = "{path}: cannot read the concept KB ({reason}); rebuild it with `spacy project run kb`."
+    E503 = "{path}: vocabulary file not found."
+    E504 = "{path}: the vocabulary file is empty or has no header."
+    E505 = "{path}, line {line}: {reason}"
+    E506 = "medical_linker has no concept KB: initialize it with `kb_path` (a folder built by `spacy project run kb`)."
+    E507 = "medical_linker: label '{label}' maps to unknown semantic group(s) {groups}. Known: {known}."
+
     # E600-E649: HTTP service (spacy_medical.service, spacy_medical.cli.serve)
     E600 = "The request body is not valid JSON: {reason}."
     E601 = "Send the notes as JSON with the header 'Content-Type: application/json' (got '{content_type}')."

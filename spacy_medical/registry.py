@@ -15,6 +15,7 @@ from .pipeline import abbreviations, assertion_scoring, context, sections, sente
 from .pipeline import deid
 from .pipeline import details
 from .pipeline import diagnoses
+from .pipeline import linker
 
 install_extensions()
 
@@ -41,6 +42,7 @@ make_medical_details = Language.factory(
 make_medical_diagnoses = Language.factory(
     "medical_diagnoses", func=diagnoses.make_medical_diagnoses, **diagnoses.FACTORY_META
 )
+make_medical_linker = Language.factory("medical_linker", func=linker.make_medical_linker, **linker.FACTORY_META)
 make_assertion_scorer = registry.scorers.register(
     "spacy-medical.assertion_scorer.v1", func=assertion_scoring.make_assertion_scorer
 )

@@ -6,28 +6,150 @@ mentions are symptoms by the Symptom Ontology's definition, and which unlabelled
 corpus that does not annotate a label could be that label (and are marked missing). The
 Symptom Ontology also gives en_medical its `symptom_lexicon` (`symptom_patterns`): an
 entity_ruler after `ner` that adds symptoms the model missed, never overriding it. All three
-give the ner's dictionary features (spacy_medical/ml/lexicon_features.py).
+give the ner's dictionary features (spacy_medical/ml/lexicon_features.py). The readers that keep
+ids (`read_mesh`, `read_disease_ontology`, `read_symptom_ontology`, `read_drugbank`) feed the
+concept KB of `medical_linker` (spacy_medical/kb); the term sets are derived from them.
 """
 import csv
 import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import srsly
 from spacy.lang.en import English
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from ..errors import Errors
 from .corpora import corpora_dir
 
 _SYNONYM = re.compile(r'^synonym:\s+"(.+?)"\s+EXACT')
 
 
+class LexiconConcept(NamedTuple):
+    """One concept of a vocabulary, with its id as the source writes it."""
+
+    id: str  # "D003920" (MeSH), "DOID:9352", "SYMP:0000614", "DB00945"
+    name: str
+    synonyms: Tuple[str, ...]
+    extra: Dict[str, str]  # source-specific fields: MeSH tree numbers, DrugBank CAS and UNII
+
+
 def normalize_term(text: str) -> str:
     """Lowercase and collapse whitespace, so lexicon and corpus surfaces compare equal."""
     return " ".join(text.lower().split())
+
+
+def _lexicon_path(path: Optional[Path], *parts: str) -> Path:
+    path = Path(path) if path else corpora_dir().joinpath("lexicons", *parts)
+    if not path.is_file():
+        raise FileNotFoundError(Errors.E503.format(path=path))
+    return path
+
+
+def _read_table(path: Path, columns: Sequence[str], delimiter: str = ",") -> Iterator[Tuple[int, Dict[str, str]]]:
+    """(line number, row) of a CSV/TSV file with a header; errors name the file and line.
+
+    A header without one of `columns`, a row with more or fewer fields than the header, or an
+    empty id or name field (the first two of `columns`) is an error, not a row to skip.
+    """
+    with path.open(encoding="utf8", newline="") as f:
+        reader = csv.DictReader(f, delimiter=delimiter)
+        if not reader.fieldnames:
+            raise ValueError(Errors.E504.format(path=path))
+        lacking = [c for c in columns if c not in reader.fieldnames]
+        if lacking:
+            raise ValueError(Errors.E505.format(path=path, line=1, reason=f"the header lacks the column(s) {', '.join(lacking)}"))
+        for row in reader:
+            if None in row or None in row.values():
+                raise ValueError(Errors.E505.format(path=path, line=reader.line_num, reason=f"expected {len(reader.fieldnames)} fields"))
+            if not all(row[c].strip() for c in columns[:2]):
+                raise ValueError(Errors.E505.format(path=path, line=reader.line_num, reason=f"empty '{columns[0]}' or '{columns[1]}'"))
+            yield reader.line_num, row
+
+
+def read_symptom_ontology(path: Path = None) -> List[LexiconConcept]:
+    """Active (non-obsolete) Symptom Ontology terms with their EXACT synonyms.
+
+    path (Path): The `symp.obo` file; defaults to the one in the corpora folder.
+    RETURNS (List[LexiconConcept]): Raises ValueError if the file holds no [Term] with an id and name.
+    """
+    path = _lexicon_path(path, "symptom_ontology", "symp.obo")
+    concepts: List[LexiconConcept] = []
+    term: Dict[str, Any] = {}
+
+    def close() -> None:
+        if term.get("id") and term.get("name") and not term.get("obsolete"):
+            concepts.append(LexiconConcept(term["id"], term["name"], tuple(term["synonyms"]), {}))
+
+    with path.open(encoding="utf8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("["):
+                close()
+                term = {"synonyms": []} if line == "[Term]" else {}
+            elif term and line.startswith("id:"):
+                term["id"] = line[3:].strip()
+            elif term and line.startswith("name:"):
+                term["name"] = line[5:].strip()
+            elif term and line.startswith("synonym:"):
+                match = _SYNONYM.match(line)
+                if match:
+                    term["synonyms"].append(match.group(1))
+            elif term and line == "is_obsolete: true":
+                term["obsolete"] = True
+    close()
+    if not concepts:
+        raise ValueError(Errors.E504.format(path=path))
+    return concepts
+
+
+def read_drugbank(path: Path = None) -> List[LexiconConcept]:
+    """DrugBank open vocabulary: id, common name, synonyms, CAS and UNII.
+
+    path (Path): `drugbank_vocabulary.csv`; defaults to the one in the corpora folder.
+    """
+    path = _lexicon_path(path, "drugbank_open_vocabulary", "drugbank_vocabulary.csv")
+    return [
+        LexiconConcept(
+            row["DrugBank ID"].strip(), row["Common name"].strip(),
+            tuple(s.strip() for s in (row.get("Synonyms") or "").split(" | ") if s.strip()),
+            {"CAS": row.get("CAS", "").strip(), "UNII": row.get("UNII", "").strip()},
+        )
+        for _, row in _read_table(path, ["DrugBank ID", "Common name"])
+    ]
+
+
+def read_disease_ontology(path: Path = None, mesh_path: Path = None) -> List[LexiconConcept]:
+    """Human Disease Ontology labels (no synonyms in this release) with their MeSH xrefs.
+
+    path (Path): `HumanDO.tsv` (one row per parent class); mesh_path (Path): `MESHinDO.tsv`.
+    RETURNS (List[LexiconConcept]): One per DOID; `extra["MESH"]` holds the MeSH ids, "|"-joined.
+    """
+    path = _lexicon_path(path, "disease_ontology", "HumanDO.tsv")
+    labels = {row["id"].strip(): row["label"].strip() for _, row in _read_table(path, ["id", "label"], "\t")}
+    xrefs: Dict[str, List[str]] = {}
+    if mesh_path is not None or (path.parent / "MESHinDO.tsv").is_file():
+        mesh_path = _lexicon_path(mesh_path or path.parent / "MESHinDO.tsv")
+        for _, row in _read_table(mesh_path, ["id", "xrefs"], "\t"):
+            xrefs.setdefault(row["id"].strip(), []).extend(x[5:] for x in row["xrefs"].split("|") if x.startswith("MESH:"))
+    return [LexiconConcept(doid, label, (), {"MESH": "|".join(xrefs.get(doid, ()))}) for doid, label in labels.items()]
+
+
+def read_mesh(path: Path = None) -> List[LexiconConcept]:
+    """MeSH descriptors: id, name, entry terms, and tree numbers (";"-joined in `extra`).
+
+    path (Path): `mesh_descriptors.tsv`; defaults to the one in the corpora folder.
+    """
+    path = _lexicon_path(path, "mesh", "mesh_descriptors.tsv")
+    return [
+        LexiconConcept(row["id"].strip(), row["name"].strip(),
+                       tuple(s.strip() for s in row["synonyms"].split("|") if s.strip()),
+                       {"tree_numbers": row["tree_numbers"].strip()})
+        for _, row in _read_table(path, ["id", "name", "tree_numbers", "synonyms"], "\t")
+    ]
 
 
 @lru_cache(maxsize=4)
@@ -37,25 +159,7 @@ def symptom_terms(path: Path = None) -> FrozenSet[str]:
     path (Path): The `symp.obo` file; defaults to the one in the corpora folder.
     RETURNS (FrozenSet[str]): Normalized terms.
     """
-    path = Path(path) if path else corpora_dir() / "lexicons" / "symptom_ontology" / "symp.obo"
-    terms, current, obsolete, in_term = set(), [], False, False
-    with path.open(encoding="utf8") as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("["):
-                if in_term and not obsolete:
-                    terms.update(current)
-                in_term, current, obsolete = line == "[Term]", [], False
-            elif in_term and line.startswith("name:"):
-                current.append(normalize_term(line[5:]))
-            elif in_term and line.startswith("synonym:"):
-                match = _SYNONYM.match(line)
-                if match:
-                    current.append(normalize_term(match.group(1)))
-            elif in_term and line == "is_obsolete: true":
-                obsolete = True
-    if in_term and not obsolete:
-        terms.update(current)
+    terms = {normalize_term(t) for c in read_symptom_ontology(path) for t in (c.name, *c.synonyms)}
     # The ontology's root and grouping classes are not findings.
     return frozenset(t for t in terms if t and t not in {"symptom"})
 
@@ -67,14 +171,7 @@ def drug_terms(path: Path = None) -> FrozenSet[str]:
     path (Path): `drugbank_vocabulary.csv`; defaults to the one in the corpora folder.
     RETURNS (FrozenSet[str]): Normalized names.
     """
-    path = Path(path) if path else corpora_dir() / "lexicons" / "drugbank_open_vocabulary" / "drugbank_vocabulary.csv"
-    terms = set()
-    with path.open(encoding="utf8", newline="") as f:
-        for row in csv.DictReader(f):
-            terms.add(normalize_term(row["Common name"]))
-            for synonym in (row.get("Synonyms") or "").split(" | "):
-                if synonym.strip():
-                    terms.add(normalize_term(synonym))
+    terms = {normalize_term(t) for c in read_drugbank(path) for t in (c.name, *c.synonyms)}
     return frozenset(t for t in terms if len(t) > 2)
 
 
@@ -85,9 +182,8 @@ def disease_terms(path: Path = None) -> FrozenSet[str]:
     path (Path): `HumanDO.tsv`; defaults to the one in the corpora folder.
     RETURNS (FrozenSet[str]): Normalized labels.
     """
-    path = Path(path) if path else corpora_dir() / "lexicons" / "disease_ontology" / "HumanDO.tsv"
-    with path.open(encoding="utf8", newline="") as f:
-        terms = {normalize_term(row["label"]) for row in csv.DictReader(f, delimiter="\t")}
+    path = _lexicon_path(path, "disease_ontology", "HumanDO.tsv")
+    terms = {normalize_term(row["label"]) for _, row in _read_table(path, ["id", "label"], "\t")}
     # The ontology's root is not a diagnosis.
     return frozenset(t for t in terms if len(t) > 2 and t != "disease")
 
