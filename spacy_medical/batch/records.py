@@ -5,6 +5,9 @@ records with these functions, so their outputs agree byte for byte. Schema versi
 character offset in a record (entities, sections, abbreviations, summary items) is named
 `start_char`/`end_char` and points into the note text as read from the export.
 
+Entities carry `kb_id`, `concept_name` and `codes` when the pipeline has `medical_linker`, and
+`attributes` (dose, route, frequency, duration, value) when it has `medical_details`.
+
 - annotated: schema_version, row, note_id, status="ok", flags, entities, sections,
   abbreviations, summary, model, model_version
 - failed: schema_version, row, note_id, status="failed", error, flags
@@ -16,6 +19,7 @@ from spacy.tokens import Doc, Span
 
 from ..io.exports import NoteRecord
 from ..labels import ASSERTIONS
+from ..pipeline.summary_lists import linked_details
 
 SCHEMA_VERSION = 2
 _ENTITY_FIELDS = (*ASSERTIONS, "section")
@@ -70,7 +74,7 @@ def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
         for name in fields:
             value = getattr(ent._, name)
             item[name] = bool(value) if name != "section" else value
-        entities.append(item)
+        entities.append({**item, **_shift(linked_details(ent), offset)})
     sections = [{"label": span.label_, **_span_offsets(span, offset)} for span in doc.spans.get("sections", [])]
     # Each occurrence of a short form the note defines (medical_abbreviations), so that an auditor
     # sees why "CHF" is a DISEASE.

@@ -27,7 +27,8 @@ from ..labels import ASSERTIONS
 
 # fhir: NDJSON of FHIR R4 Bundles, one per annotated note (spacy_medical.io.fhir).
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "fhir")
-ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start_char", "end_char", *ASSERTIONS, "section"]
+ENTITY_COLUMNS = ["row", "note_id", "ent_index", "text", "label", "start_char", "end_char", *ASSERTIONS, "section",
+                  "kb_id", "concept_name"]
 NOTE_COLUMNS = ["row", "note_id", "status", "n_entities", "flags", "error", "sections", "abbreviations", "summary",
                 "model", "model_version", "schema_version"]
 DEFAULT_FILE_MODE = 0o600
@@ -223,6 +224,7 @@ def _parquet_schemas() -> Dict[str, Any]:
         pa.field("text", pa.string()), pa.field("label", pa.string()),
         pa.field("start_char", pa.int64()), pa.field("end_char", pa.int64()),
         *[pa.field(name, pa.bool_()) for name in ASSERTIONS], pa.field("section", pa.string()),
+        pa.field("kb_id", pa.string()), pa.field("concept_name", pa.string()),
     ]
     note_fields = [
         pa.field("row", pa.int64()), pa.field("note_id", pa.string()), pa.field("status", pa.string()),

@@ -272,13 +272,14 @@ def entity_attributes(span: Span) -> List[Span]:
 def entity_details(span: Span) -> Dict[str, Any]:
     """The details of a DRUG or TEST entity for summaries and batch records.
 
-    RETURNS (Dict[str, Any]): {"dose"|"route"|"frequency"|"duration"|"value": [{"text", "start",
-        "end", "value"}, ...]} for the labels the entity has; `value` is the normalised value or None.
+    RETURNS (Dict[str, Any]): {"dose"|"route"|"frequency"|"duration"|"value": [{"text", "start_char",
+        "end_char", "value"}, ...]} for the labels the entity has; `value` is the normalised value or None.
     """
     details: Dict[str, List[Dict[str, Any]]] = {}
     for attribute in span._.attributes:
         details.setdefault(attribute.label_.lower(), []).append(
-            {"text": attribute.text, "start": attribute.start_char, "end": attribute.end_char, "value": attribute._.value}
+            {"text": attribute.text, "start_char": attribute.start_char, "end_char": attribute.end_char,
+             "value": attribute._.value}
         )
     return details
 

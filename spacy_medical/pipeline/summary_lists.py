@@ -3,7 +3,8 @@
 `problems` (affirmed DISEASE), `symptoms` (affirmed SYMPTOM), `negatives` (negated DISEASE or
 SYMPTOM) and `medications` (DRUG) hold one item per normalized text (the first mention), each
 {text, label, start_char, end_char, section, negated, uncertain, historical, hypothetical,
-family}. Also the one-line text of a summary unit and a terminal rendering of a summary.
+family}, plus codes and attributes when the pipeline links (medical_linker) or reads doses and
+values (medical_details). Also the one-line text of a summary unit and a terminal rendering of a summary.
 """
 import re
 from typing import Any, Dict, List, Set
@@ -12,7 +13,9 @@ from spacy.tokens import Doc, Span
 from wasabi import table
 
 from ..labels import ASSERTIONS, DISEASE, DRUG, SYMPTOM
+from .details import entity_details
 from .dialogue import strip_speakers
+from .linker import linked_fields
 
 NORM = re.compile(r"[^a-z0-9]+")
 LISTS = ("problems", "symptoms", "negatives", "medications")
@@ -40,7 +43,18 @@ def entity_item(ent: Span) -> Dict[str, Any]:
     }
     for name in ASSERTIONS:
         item[name] = flag(ent, name)
-    return item
+    return {**item, **linked_details(ent)}
+
+
+def linked_details(ent: Span) -> Dict[str, Any]:
+    """The codes (medical_linker) and the dose, route, value... (medical_details) of an entity,
+    for summary items and batch records; {} when the pipeline has neither component."""
+    fields: Dict[str, Any] = {}
+    if Span.has_extension("codes") and ent._.codes is not None:
+        fields.update(linked_fields(ent))
+    if Span.has_extension("attributes") and ent._.attributes:
+        fields["attributes"] = entity_details(ent)
+    return fields
 
 
 def structured_lists(doc: Doc) -> Dict[str, List[Dict[str, Any]]]:

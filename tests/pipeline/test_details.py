@@ -43,7 +43,7 @@ def test_target_sentence():
 
 def test_entity_details_for_summaries():
     text = "Aspirin 81 mg daily for 2 weeks."
-    dose = [{"text": "81 mg daily", "start": 8, "end": 19, "value": {"value": 81.0, "unit": "mg", "per_day": 1.0}}]
+    dose = [{"text": "81 mg daily", "start_char": 8, "end_char": 19, "value": {"value": 81.0, "unit": "mg", "per_day": 1.0}}]
     doc = details_nlp(config={"linker": "nearest"})(text)
     details = entity_details(doc.ents[0])
     assert details["dose"] == dose

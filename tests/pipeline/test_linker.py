@@ -240,3 +240,18 @@ def test_loaded_tfidf_gives_scikit_learns_cosines(kb_dir):
             if sim > best.get(concept, 0.0):
                 best[concept] = sim
         assert kb._neighbours([query])[0] == pytest.approx(best, abs=1e-5)
+
+
+def test_codes_reach_the_batch_record_the_csv_table_and_the_summary(nlp):
+    from spacy_medical.batch.records import annotated_record
+    from spacy_medical.io.writers import entity_rows
+
+    nlp.add_pipe("medical_summarizer")
+    doc = nlp("Heart attack in 2019; takes aspirin.")
+    record = annotated_record(nlp, doc, note_id="N1")
+    by_text = {e["text"]: e for e in record["entities"]}
+    assert by_text["aspirin"]["kb_id"] == "MESH:D001241" and by_text["aspirin"]["codes"]["DRUGBANK"] == "DB00945"
+    assert by_text["Heart attack"]["concept_name"] == "Myocardial Infarction"
+    assert [r["kb_id"] for r in entity_rows(record)] == ["MESH:D009203", "MESH:D001241"]
+    medication = doc._.summary["medications"][0]
+    assert (medication["text"], medication["kb_id"], medication["codes"]["MESH"]) == ("aspirin", "MESH:D001241", "D001241")
