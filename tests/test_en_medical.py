@@ -14,7 +14,10 @@ import spacy
 import srsly
 from spacy.tokens import DocBin
 
+from spacy_medical.io.corpora import corpora_dir
+
 ROOT = Path(__file__).resolve().parents[1]
+CORPORA = corpora_dir(required=False)
 PATTERNS = [{"label": "SYMPTOM", "pattern": term} for term in ("fever", "cough", "chest pain", "dyspnea", "nausea")]
 # Invented sentences for the tiny NER: (text, [(entity text, label)]).
 TRAINING = [
@@ -48,6 +51,8 @@ def write_corpus(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """Both pipelines, assembled by `spacy assemble` from the shipped configs."""
+    if not CORPORA.is_dir():
+        pytest.skip(f"corpora not found at {CORPORA}: the concept KB is built from them")
     tmp = tmp_path_factory.mktemp("en_medical")
     srsly.write_jsonl(tmp / "symptom_lexicon.jsonl", PATTERNS)
     for split in ("train", "dev"):
@@ -55,9 +60,12 @@ def built(tmp_path_factory) -> Path:
     run("-m", "spacy", "train", str(ROOT / "configs/tiny.cfg"), "--output", str(tmp / "tiny"),
         "--paths.train", str(tmp / "corpus/train"), "--paths.dev", str(tmp / "corpus/dev"), cwd=tmp)
     run(str(ROOT / "scripts/trf_weights.py"), "restore", str(ROOT / "weights/en_medical_trf"), str(tmp / "trf_restored"), cwd=tmp)
+    # The concept KB from the shared vocabularies (without BC5CDR's aliases and priors).
+    run("-m", "spacy_medical.cli", "build-kb", str(tmp / "kb"), "--corpora-dir", str(CORPORA), cwd=tmp)
     for name, ner_model in (("en_medical", tmp / "trf_restored"), ("en_medical_sm", tmp / "tiny/model-last")):
         run("-m", "spacy", "assemble", str(ROOT / f"configs/{name}.cfg"), str(tmp / name), "--paths.ner_model", str(ner_model),
-            "--paths.dialogue_model", "null", "--paths.symptom_patterns", str(tmp / "symptom_lexicon.jsonl"), cwd=tmp)
+            "--paths.dialogue_model", "null", "--paths.symptom_patterns", str(tmp / "symptom_lexicon.jsonl"),
+            "--paths.kb", str(tmp / "kb"), cwd=tmp)
     return tmp
 
 
@@ -130,3 +138,10 @@ def test_a_defined_short_form_takes_its_long_form_label(en_medical):
     assert [(s.text, s.label_) for s in doc.spans["abbreviations"]] == [("CHF", "congestive heart failure")] * 2
     labels = [(e.text, e.label_) for e in doc.ents if e.text in ("congestive heart failure", "CHF")]
     assert labels == [("congestive heart failure", "DISEASE"), ("CHF", "DISEASE"), ("CHF", "DISEASE")]
+
+
+def test_en_medical_gives_codes(en_medical):
+    doc = en_medical("Chest pain since Monday. She takes aspirin daily.")
+    aspirin = [ent for ent in doc.ents if ent.text == "aspirin"][0]
+    assert aspirin.label_ == "DRUG" and aspirin.kb_id_ == "MESH:D001241"
+    assert aspirin._.codes["DRUGBANK"] == "DB00945" and aspirin._.concept_name == "Aspirin"
