@@ -40,6 +40,7 @@ demo: $(STAMP)
 	$(PY) -c "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ('en_medical', 'en_medical_sm')))" \
 		|| PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m spacy project run all
 	$(PY) -m spacy_medical.cli demo corpus/sample_notes.csv
+	@echo "Next: $(VENV)/bin/spacy-medical serve --model en_medical, then open http://127.0.0.1:8000/ and paste a note."
 
 clean:
 	rm -rf $(VENV) training packages corpus/*.spacy

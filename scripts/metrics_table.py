@@ -148,6 +148,20 @@ def limits() -> List[str]:
             "encoder installable offline, a GPU for a base-size model, or a revised target."]
 
 
+def service_line() -> List[str]:
+    """`spacy-medical serve` against the batch annotator, and its latency under load (bench/service_throughput.py)."""
+    report = load("service_throughput")
+    if not report:
+        return ["(not measured yet: `spacy project run bench-speed`)"]
+    load_test = report["load"]
+    return [f"Measured (`metrics/service_throughput.json`, {report['machine']}, load average {report['load_average_1min'][0]}): "
+            f"{report['clients']} concurrent clients reach {report['service_over_batch']:.2f}x the batch annotator's words/s on "
+            f"the same notes ({report['service_words_per_s']:,} against {report['batch_words_per_s']:,}); "
+            f"{load_test['requests']:,} requests of {load_test['words_per_note']}-word notes at concurrency "
+            f"{load_test['concurrency']}: p50 {load_test['p50_ms'] / 1000:.1f} s, p95 {load_test['p95_ms'] / 1000:.1f} s, "
+            f"{load_test['errors']} errors, server peak RSS {load_test['server_peak_rss_mb']} MB."]
+
+
 def suite_time() -> List[str]:
     report = load("test_suite")
     if not report:
@@ -185,7 +199,7 @@ def fill(text: str, name: str, lines: List[str], path: Path) -> str:
 def generated() -> Dict[Path, str]:
     """The new content of every file this script writes."""
     readme = README.read_text(encoding="utf8")
-    for name, lines in (("headline", headline()), ("limits", limits()), ("tests", suite_time())):
+    for name, lines in (("headline", headline()), ("limits", limits()), ("service", service_line()), ("tests", suite_time())):
         readme = fill(readme, name, lines, README)
     experiments = EXPERIMENTS.read_text(encoding="utf8")
     for name, make in EXPERIMENT_BLOCKS.items():

@@ -53,7 +53,7 @@ def test_ci_workflow_builds_an_installable_en_medical(tmp_path):
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path,
         env=dict(env, PYTHONPATH=str(site)),
     )
-    clinical = "symptom_lexicon,medical_abbreviations,medical_sections,medical_context,medical_summarizer"
+    clinical = "symptom_lexicon,medical_abbreviations,medical_linker,medical_sections,medical_context,medical_summarizer,medical_deid"
     assert out.stdout.split() == [
         f"medical_sentences,transformer,ner,{clinical}", "2", "medical", "0.1.0",
         f"medical_sentences,tok2vec,ner,{clinical}", "2", "medical_sm", "0.1.0",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Union
 
 from ..errors import Errors
+from .exports import describe_columns
 
 SPLITS = ("train", "dev", "test")
 WORD = re.compile(r"[a-z0-9]+")
@@ -51,7 +52,8 @@ def read_labelled_csv(
         columns = reader.fieldnames or []
         for column, option in ((text_col, "--text-col"), (label_col, "--label-col")):
             if column not in columns:
-                raise ValueError(Errors.E302.format(path=path, column=column, option=option, columns=", ".join(columns)))
+                raise ValueError(Errors.E302.format(path=path, column=column, option=option, count=len(columns),
+                                                        columns=describe_columns(columns)))
         rows = []
         for row_number, record in enumerate(reader, start=1):
             for column in (text_col, label_col):

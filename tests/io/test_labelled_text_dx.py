@@ -21,7 +21,7 @@ def test_reads_rows_with_named_columns(tmp_path):
 
 def test_missing_column_names_file_and_column(tmp_path):
     path = write(tmp_path, "id,note,dept\n1,chest pain,cardio\n")
-    with pytest.raises(ValueError, match="'label' not found.*--label-col.*id, note, dept") as error:
+    with pytest.raises(ValueError, match="'label' not found.*--label-col.*3 fields: 'id', 'note', 'dept'") as error:
         read_labelled_csv(path, text_col="note", label_col="label")
     assert str(path) in str(error.value)
 
