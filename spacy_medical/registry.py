@@ -58,6 +58,7 @@ create_weighted_corpus_reader = registry.readers.register(
     "spacy-medical.WeightedCorpus.v1", func=training.create_weighted_corpus_reader
 )
 read_patterns = registry.readers.register("spacy-medical.read_patterns.v1", func=lexicons.read_patterns)
+read_token_patterns = registry.readers.register("spacy-medical.read_patterns.v2", func=lexicons.read_token_patterns)
 
 # --- architectures and callbacks -----------------------------------------------------------
 create_packaged_transformer_model = registry.architectures.register(

@@ -52,3 +52,22 @@ def test_lexicon_fills_gaps_and_never_overrides_the_model():
         ("fever", "DISEASE"), ("Cough", "SYMPTOM"), ("blood pressure", "SYMPTOM")
     ]
     assert len(nlp(Doc(nlp.vocab, words=[" "])).ents) == 0
+
+
+def test_token_patterns_match_what_the_phrase_patterns_match(tmp_path):
+    import spacy
+    import srsly
+
+    from spacy_medical.io.lexicons import read_patterns, read_token_patterns
+
+    path = tmp_path / "patterns.jsonl"
+    srsly.write_jsonl(path, [{"label": "SYMPTOM", "pattern": p} for p in ("chest pain", "short of breath", "a-fib")]
+                      + [{"label": "SYMPTOM", "pattern": [{"LOWER": "cough"}]}])
+    assert read_token_patterns(path)[0]["pattern"] == [{"LOWER": "chest"}, {"LOWER": "pain"}]
+    text = "Chest pain and A-fib; SHORT OF BREATH, no cough. chest painful."
+    found = []
+    for patterns in (read_patterns(path), read_token_patterns(path)):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}).add_patterns(patterns)
+        found.append([(e.text, e.label_) for e in nlp(text).ents])
+    assert found[0] == found[1] == [("Chest pain", "SYMPTOM"), ("A-fib", "SYMPTOM"), ("SHORT OF BREATH", "SYMPTOM"), ("cough", "SYMPTOM")]
