@@ -145,3 +145,13 @@ def test_en_medical_gives_codes(en_medical):
     aspirin = [ent for ent in doc.ents if ent.text == "aspirin"][0]
     assert aspirin.label_ == "DRUG" and aspirin.kb_id_ == "MESH:D001241"
     assert aspirin._.codes["DRUGBANK"] == "DB00945" and aspirin._.concept_name == "Aspirin"
+
+
+@pytest.mark.slow
+def test_a_notes_record_does_not_depend_on_its_batch(nlp):
+    from spacy_medical.batch.records import annotated_record
+
+    notes = TEXTS * 3 + ["Follow-up for hypertension, diabetes and chest pain; continue aspirin. " * 30]
+    alone = [annotated_record(nlp, nlp(text)) for text in notes]
+    for batch_size in (2, 8):
+        assert [annotated_record(nlp, doc) for doc in nlp.pipe(notes, batch_size=batch_size)] == alone
