@@ -23,7 +23,6 @@ from spacy.util import filter_spans
 from ..io.lexicons import read_mesh
 from ..io.pubtator import read_pubtator
 from ..kb import Candidate, ConceptKB
-from ..pipeline.abbreviations import AbbreviationConsistency
 from ..pipeline.linker import MedicalLinker
 
 PUBTATOR_LABELS = {"Disease": "DISEASE", "Chemical": "DRUG"}
@@ -40,7 +39,7 @@ class GoldMention:
 def gold_mentions(path: Path, nlp: Language) -> Tuple[List[GoldMention], Dict[str, Set[str]]]:
     """Spans for every mention of a PubTator file, with `doc.spans["abbreviations"]` set as
     `medical_abbreviations` sets it, and the gold Disease ids per document."""
-    abbreviations = AbbreviationConsistency(nlp)
+    abbreviations = nlp.create_pipe("medical_abbreviations")  # its factory settings, not added to nlp
     mentions: List[GoldMention] = []
     doc_diseases: Dict[str, Set[str]] = {}
     for document in read_pubtator(path):
