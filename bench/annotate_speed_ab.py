@@ -5,7 +5,7 @@ Each round runs the benchmark of tree A, then of tree B, each in a fresh process
 run of each tree counts (the machine is shared: single runs are noisy). Prints and writes the
 notes/s of both and their ratio per measured run.
 
-Usage: python bench/annotate_speed_ab.py --before /work/main [--after .] [--model tiny] [--n-notes 1000] [--rounds 2] [--output metrics/annotate_speed_ab.json]
+Usage: python bench/annotate_speed_ab.py --before OLD_CHECKOUT [--after .] [--model tiny] [--n-notes 1000] [--rounds 2] [--output metrics/annotate_speed_ab.json]
 """
 import argparse
 import json
