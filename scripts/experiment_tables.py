@@ -190,3 +190,20 @@ def ncbi_seeds_table():
                 cells.append(" / ".join(f"{v:.1f}" for v in values) + f" | {sum(values) / len(values):.1f}")
             out.append(f"| {split} | {pipeline} | " + " | ".join(cells) + " |")
     return out + [""]
+
+
+def dx_table():
+    """en_medical_dx's arms, all scored in one evaluate-dx run (metrics/dx.json); the shipped one is chosen on dev."""
+    report = load("dx")
+    if not report:
+        return []
+    shipped = report.get("shipped", {}).get("system")
+    out = ["**Diagnosis suggestions, every arm in one run** (`spacy project run evaluate-dx`, `metrics/dx.json`; dev and test are "
+           "Symptom2Disease's near-duplicate-free split, OOD the 48 hand-written descriptions of `corpus/dx_ood.jsonl`; "
+           f"shipped: `{shipped}`, chosen by dev macro F1):", "",
+           "| arm | dev top-1 | dev macro F1 | test top-1 | test macro F1 | OOD top-1 | OOD top-3 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, system in report["systems"].items():
+        dev, test, ood = system["dev"], system["test"], system["ood"]
+        out.append(f"| {name}{' (shipped)' if name == shipped else ''} | {dev['accuracy']:.3f} | {dev['macro']['f1']:.3f} "
+                   f"| {test['accuracy']:.3f} | {test['macro']['f1']:.3f} | {ood['accuracy']:.3f} | {ood['top3']:.3f} |")
+    return out + [""]

