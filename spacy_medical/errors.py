@@ -100,7 +100,7 @@ class Errors:
     E609 = "The server failed on this request ({error_type}); the note text is not logged, see the server log for the request."
     E610 = "The service needs its extra: pip install 'spacy-medical[serve]' ({reason})."
     E611 = "Send a JSON object with 'note_id' and 'text', or a list of them."
-    # E550-E599: de-identification (medical_deid, spacy_medical.deid_data, spacy-medical deidentify)
+    # E550-E599: de-identification (medical_deid, spacy_medical.training.deid_data, spacy-medical deidentify)
     E550 = "{where}: unbalanced PHI markup ('[[' or '{{{{' left after parsing)."
     E551 = "medical_deid rule {index}: {reason}."
     E552 = "medical_deid: unknown mode '{mode}'. Choose one of: {modes}."

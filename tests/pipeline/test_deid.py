@@ -8,8 +8,8 @@ import spacy
 from spacy.language import Language
 
 import spacy_medical.registry  # noqa: F401
-from spacy_medical.deid_data import generate_phi_notes, markup_to_records, parse_markup, read_phi_records
-from spacy_medical.deidentify import deid_parts, deid_pipeline
+from spacy_medical.training.deid_data import generate_phi_notes, markup_to_records, parse_markup, read_phi_records
+from spacy_medical.batch.deidentify import deid_parts, deid_pipeline
 from spacy_medical.evaluate.deid import evaluate_deid
 from spacy_medical.io.corpora import corpora_dir
 from spacy_medical.pipeline.deid import deidentify_doc_record
@@ -243,6 +243,38 @@ def test_cli_annotate_deidentify(tmp_path):
     refused = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
                                        "--html", str(tmp_path / "r.html")])
     assert refused.exit_code == 2 and not (tmp_path / "r.html").exists()
+
+
+def test_cli_deidentify_writes_every_note_with_an_accounting_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_medical.cli import app
+
+    export = tmp_path / "notes.csv"
+    export.write_text('note_id,text\nn1,"Caller: Rose Quill, (617) 555-0183."\nn2,"No PHI, cough for 3 days."\n')
+    result = CliRunner().invoke(app, ["deidentify", str(export), str(tmp_path / "clean.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "read 2, annotated 2, failed 0" in result.output
+    output = (tmp_path / "clean.jsonl").read_text()
+    assert "Quill" not in output and "555-0183" not in output and "cough for 3 days" in output
+
+
+@pytest.mark.parametrize("error", [KeyError("Patient Jane Roe"), ValueError("notes.csv, row 3: no 'text' field")])
+def test_cli_deidentify_job_errors_exit_2_without_note_text(tmp_path, monkeypatch, error):
+    from typer.testing import CliRunner
+
+    import spacy_medical.cli.deidentify as cli
+    from spacy_medical.cli import app
+
+    def stopped(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(cli, "annotate", stopped)
+    export = tmp_path / "notes.csv"
+    export.write_text('note_id,text\nn1,"Patient Jane Roe seen."\n')
+    result = CliRunner().invoke(app, ["deidentify", str(export), str(tmp_path / "clean.jsonl")])
+    assert result.exit_code == 2 and "Jane" not in result.output
+    assert ("KeyError" in result.output) if isinstance(error, KeyError) else ("row 3" in result.output)
 
 
 # General categories added for issue 33 (invented examples; none is taken from an evaluation set).

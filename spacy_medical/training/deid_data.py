@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from .errors import Errors
+from ..errors import Errors
 
 PHI_LABELS = ("NAME", "DATE", "AGE", "CONTACT", "ID", "LOCATION")
 _MARK = re.compile(r"\[\[([A-Z]+):(.+?)\]\]|\{\{(.+?)\}\}")
@@ -273,12 +273,12 @@ def generate_phi_notes(corpora: Path, split: str, seed: int = 0, limit: Optional
 
 
 def main() -> None:
-    """`python -m spacy_medical.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
+    """`python -m spacy_medical.training.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
     import argparse
 
-    from .io.corpora import corpora_dir
+    from ..io.corpora import corpora_dir
 
-    parser = argparse.ArgumentParser(prog="python -m spacy_medical.deid_data", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m spacy_medical.training.deid_data", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     markup = commands.add_parser("markup", help="marked-up notes -> PHI JSONL")
     markup.add_argument("input")
