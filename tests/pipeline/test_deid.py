@@ -8,7 +8,8 @@ import spacy
 from spacy.language import Language
 
 import spacy_medical.registry  # noqa: F401
-from spacy_medical.training.deid_data import generate_phi_notes, markup_to_records, parse_markup, read_phi_records
+from spacy_medical.training.deid_data import (add_world_surnames, generate_phi_notes, markup_to_records, parse_markup,
+                                              read_phi_records)
 from spacy_medical.batch.deidentify import deid_parts, deid_pipeline
 from spacy_medical.evaluate.deid import evaluate_deid
 from spacy_medical.io.corpora import corpora_dir
@@ -202,6 +203,14 @@ def test_handwritten_set_meets_targets(nlp):
     assert scores["overall"]["char_precision"] >= 0.90
     assert scores["clinical_terms_kept"] >= 0.97
 
+
+def test_world_surnames_leave_out_common_words(tmp_path):
+    lexicon, common = tmp_path / "phi_lexicons.jsonl", tmp_path / "vocab.txt"
+    lexicon.write_text('{"list": "first_names", "words": ["Ada"]}\n{"list": "last_names", "words": ["Smith"]}\n')
+    common.write_text("the\nobi\nbridge\n")
+    assert add_world_surnames(lexicon, common, locales=["en_NG"]) > 5
+    last = next(row["words"] for row in map(json.loads, lexicon.read_text().splitlines()) if row["list"] == "last_names")
+    assert {"Smith", "Okafor", "Adeyemi"} <= set(last) and "Obi" not in last
 
 @pytest.mark.corpora
 def test_generator_is_deterministic():
