@@ -204,6 +204,11 @@ def test_handwritten_set_meets_targets(nlp):
     assert scores["clinical_terms_kept"] >= 0.97
 
 
+@pytest.mark.parametrize("name", ["holdout", "holdout2"])
+def test_hold_out_sets_match_their_markup(name):
+    assert read_phi_records(f"corpus/deid/{name}.jsonl") == markup_to_records(f"corpus/deid/{name}.txt")
+
+
 def test_world_surnames_leave_out_common_words(tmp_path):
     lexicon, common = tmp_path / "phi_lexicons.jsonl", tmp_path / "vocab.txt"
     lexicon.write_text('{"list": "first_names", "words": ["Ada"]}\n{"list": "last_names", "words": ["Smith"]}\n')
