@@ -108,7 +108,6 @@ class Errors:
     E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
     E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
     E556 = "{path}: no notes to evaluate."
-    E557 = "--html cannot be combined with --deidentify yet: the report would show the original note text."
 
     # E700-E749: clinical details (medical_details, details evaluation)
     E700 = "{path}, line {line}: {reason}."

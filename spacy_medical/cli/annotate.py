@@ -9,7 +9,6 @@ from wasabi import msg
 from ..batch.annotate import EXIT_JOB_ERROR, AnnotateResult, annotate, annotate_preview
 from ..batch.options import AnnotateOptions
 from ..batch.deidentify import deid_pipeline
-from ..errors import Errors
 from .root import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")
@@ -49,9 +48,6 @@ def annotate_cli(
     errors file); 2 the job could not start or run, or could not account for its whole input.
     """
     with job_errors():
-        if deidentify and html:
-            # The HTML report would show the input text (docs/deidentification.md).
-            raise ValueError(Errors.E557)
         options = AnnotateOptions(
             model=deid_pipeline(model) if deidentify else model, id_col=id_col, text_col=text_col, input_format=input_format,
             output_format=output_format, errors_path=errors, n_process=n_process, batch_size=batch_size,

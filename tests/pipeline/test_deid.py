@@ -254,9 +254,13 @@ def test_cli_annotate_deidentify(tmp_path):
     assert result.exit_code == 0, result.output
     assert "read 1, annotated 1, failed 0" in result.output
     assert "Okafor" not in out.read_text() and "B7730214" not in out.read_text()
-    refused = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
-                                       "--html", str(tmp_path / "r.html")])
-    assert refused.exit_code == 2 and not (tmp_path / "r.html").exists()
+    report = tmp_path / "r.html"
+    with_html = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
+                                         "--html", str(report), "--overwrite"])
+    assert with_html.exit_code == 0, with_html.output
+    # The report shows the de-identified text only.
+    assert "[NAME]" in report.read_text() and "[ID]" in report.read_text()
+    assert "Okafor" not in report.read_text() and "B7730214" not in report.read_text()
 
 
 def test_cli_deidentify_writes_every_note_with_an_accounting_line(tmp_path):
