@@ -7,8 +7,8 @@ import typer
 from wasabi import msg
 
 from ..batch.annotate import EXIT_JOB_ERROR, AnnotateResult, annotate, annotate_preview
-from ..batch.options import AnnotateOptions
 from ..batch.deidentify import deid_pipeline
+from ..batch.options import AnnotateOptions
 from .root import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")

@@ -95,7 +95,8 @@ class PHIRules:
         self.name_pair = re.compile(
             rf"(?=\b([A-Z][a-z]+)[ \t]+({_NAME_WORD}|[A-Z]\.)(?:[ \t]+({_NAME_WORD}(?:-[A-Z][a-z]+)?))?\b)")
         # "message from leo martin": who wrote or called, after the kind of contact.
-        self.from_cue = re.compile(r"\b(?i:message|call|phone call|e-?mail|letter|note|referral|voicemail|fax|text|page)[ \t]+(?:from|by)[ \t]+")
+        self.from_cue = re.compile(
+            r"\b(?i:message|call|phone call|e-?mail|letter|note|referral|voicemail|fax|text|page)[ \t]+(?:from|by)[ \t]+")
 
     # --- names ---------------------------------------------------------------------------
     def _is_name_word(self, bare: str, lower: str, first: bool, after_initial: bool) -> bool:
@@ -153,8 +154,9 @@ class PHIRules:
             return None
         if comma and words == 1:
             # "LAST, FIRST": any capitalised first name after a field label ("Patient: O'Connor, Declan P.")
-            m = re.match(rf",[ \t]?({_NAME_WORD}|[A-Z]{{2,}})(?:[ \t][A-Z]\.?(?![\w]))?", text[end:end + 40])
-            if m and (m.group(1).lower() in self.first_names or (lower == "any" and self._is_name_word(m.group(1), "any", False, False))):
+            m = re.match(rf",[ \t]?({_NAME_WORD}|[A-Z]{{2,}})(?:[ \t][A-Z]\.?(?!\w))?", text[end:end + 40])
+            known = m and m.group(1).lower() in self.first_names
+            if m and (known or (lower == "any" and self._is_name_word(m.group(1), "any", False, False))):
                 end += m.end()
         return start, end
 
