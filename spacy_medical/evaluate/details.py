@@ -234,10 +234,14 @@ def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_we
     return report
 
 
+# The systems' names in the tables: "model" and "both" are the spancat's (the report's keys predate the NER).
+SYSTEM_NAMES = {"rules": "rules", "model": "spancat", "both": "spancat+rules", "ner": "NER", "ner_both": "NER+rules", "chosen": "chosen"}
+
+
 def results_markdown(report: Dict, speed: Optional[Dict] = None) -> str:
     """Markdown tables of a `metrics/details.json` report (and `metrics/details_speed.json`)."""
     systems = [s for s in ("rules", "model", "both", "ner", "ner_both", "chosen") if s in report["test"]]
-    head = "| label | " + " | ".join(f"{s} dev F | {s} test P/R/F" for s in systems) + " |"
+    head = "| label | " + " | ".join(f"{SYSTEM_NAMES[s]} dev F | {SYSTEM_NAMES[s]} test P/R/F" for s in systems) + " |"
     lines = [head, "|" + "---|" * (1 + 2 * len(systems))]
     for label in SPAN_LABELS:
         cells = []
@@ -249,7 +253,7 @@ def results_markdown(report: Dict, speed: Optional[Dict] = None) -> str:
               f"{report.get('chosen_mean_dev_f')}); sources: `{report['chosen_sources']}`", "", "| links (attribute -> DRUG/TEST, both spans exact) | dev P/R/F | test P/R/F |", "|---|---|---|"]
     fmt = lambda s: f"{s['p']:.3f} / {s['r']:.3f} / {s['f']:.3f}"  # noqa: E731
     for system in systems:
-        lines.append(f"| {system} spans, nearest rule | {fmt(report['dev'][system]['links'])} | {fmt(report['test'][system]['links'])} |")
+        lines.append(f"| {SYSTEM_NAMES[system]} spans, nearest rule | {fmt(report['dev'][system]['links'])} | {fmt(report['test'][system]['links'])} |")
     if "chosen_learned_links" in report["test"]:
         lines.append(f"| chosen spans, learned linker | {fmt(report['dev']['chosen_learned_links']['links'])} | {fmt(report['test']['chosen_learned_links']['links'])} |")
     for name, scores in report["test"]["links_on_gold_spans"].items():
