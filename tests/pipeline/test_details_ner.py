@@ -93,3 +93,20 @@ def test_a_pipeline_without_a_span_model_is_refused(tmp_path):
     nlp.to_disk(tmp_path / "plain")
     with pytest.raises(ValueError, match="details_spancat' or 'details_ner"):
         add_details_model(spacy.blank("en"), tmp_path / "plain")
+
+
+def test_converted_gold_entities_for_the_ner():
+    """convert-details writes the detail spans as they are and, for the NER, as entities without
+    overlaps and without whitespace at their edges (a hair space here), every other token outside."""
+    from collections import Counter
+
+    from spacy_medical.io.maccrobat_details import DetailsGold, gold_to_doc
+
+    text = "Hemoglobin\u200a9.7\u200ag/dL and 81 mg PO."
+    gold = DetailsGold("1", text, spans=[(0, 11, "TEST"), (11, 19, "VALUE"), (24, 29, "DOSE"), (24, 32, "DOSE"), (30, 32, "ROUTE")])
+    doc = gold_to_doc(spacy.blank("en"), gold, Counter())
+    assert [(s.text, s.label_) for s in doc.spans["details"]] == [
+        ("Hemoglobin\u200a", "TEST"), ("9.7\u200ag/dL", "VALUE"), ("81 mg", "DOSE"), ("81 mg PO", "DOSE"), ("PO", "ROUTE"),
+    ]
+    assert [(e.text, e.label_) for e in doc.ents] == [("Hemoglobin", "TEST"), ("9.7\u200ag/dL", "VALUE"), ("81 mg PO", "DOSE")]
+    assert {t.ent_iob_ for t in doc} <= {"B", "I", "O"}
