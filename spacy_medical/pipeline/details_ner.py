@@ -63,6 +63,11 @@ class DetailsRecognizer(EntityRecognizer):
     """A CNN NER whose entities are written to `doc.spans[spans_key]`; `doc.ents` is left as it was."""
 
     def __init__(self, vocab, model: Model, name: str = "medical_details_ner", *, spans_key: str = "details", scorer: Optional[Callable] = None, **kwargs):
+        """Create the recognizer.
+
+        spans_key (str): The span group its predictions go to (`medical_details` reads "details").
+        kwargs: Passed on to spaCy's EntityRecognizer (moves, update_with_oracle_cut_size).
+        """
         super().__init__(vocab, model, name=name, scorer=scorer, **kwargs)
         self.spans_key = spans_key
 
