@@ -246,3 +246,44 @@ def trf_table():
     if report.get("training"):
         out += ["Training words/s: " + ", ".join(f"{t['mode']} {t['words_per_s']:.0f}" for t in report["training"]) + "."]
     return out + [""]
+
+
+# The de-identification evaluation runs, in the order they were made: (metrics file, set key, row name).
+DEID_RUNS = [
+    ("deid_handwritten_first_run", "handwritten", "hand-written, first run"),
+    ("deid", "handwritten", "hand-written, final (tuned on)"),
+    ("deid_holdout_blind_run", "holdout", "hold-out, blind run"),
+    ("deid", "holdout", "hold-out, final (its misses drove the issue-33 rules)"),
+    ("deid_holdout2_blind_run", "holdout2", "second blind hold-out, first run"),
+    ("deid", "holdout2", "second blind hold-out, final"),
+    ("deid", "generated_dev", "generated dev"),
+]
+PHI_TYPES = ("NAME", "DATE", "AGE", "CONTACT", "ID", "LOCATION")
+
+
+def deid_tables():
+    rows = []
+    for name, key, title in DEID_RUNS:
+        scores = (load(name) or {}).get("sets", {}).get(key)
+        if not scores:
+            continue
+        types = " | ".join(f"{f3(scores['per_type'][t]['char_recall'])} / {f3(scores['per_type'][t]['char_precision'])}"
+                           if scores["per_type"][t]["gold_spans"] else "-" for t in PHI_TYPES)
+        overall, terms = scores["overall"], scores["clinical_terms_kept"]
+        rows.append(f"| {title} (`metrics/{name}.json`) | {scores['notes']} | {overall['gold_spans']} | {types} | "
+                    f"**{f3(overall['char_recall'])} / {f3(overall['char_precision'])}** | "
+                    f"{f3(overall['span_recall'])} / {f3(overall['span_precision'])} | {scores['leaked_per_100_spans']:.2f} | "
+                    f"{scores['notes_with_leak']}/{scores['notes']} | {'-' if terms is None else f3(terms)} |")
+    if not rows:
+        return []
+    out = ["**De-identification, `medical_deid`, character recall / precision per PHI type** (`spacy project run "
+           "evaluate-deid`; a leaked span is a gold span whose string is still in the de-identified text; see "
+           "docs/deidentification.md for how each set was written):", "",
+           "| set | notes | spans | " + " | ".join(PHI_TYPES) + " | overall | span R / P | leaked /100 | notes with a leak | terms kept |",
+           "|---|---:|---:|" + "---|" * len(PHI_TYPES) + "---|---|---:|---:|---:|"] + rows
+    speed = load("deid_speed")
+    if speed:
+        out += ["", f"Cost (`bench/deid_speed.py`, {speed['texts']} ACI-Bench notes, {speed['words']} words, same run): "
+                f"{speed['wps_without_deid']:,.0f} words/s without `medical_deid`, {speed['wps_with_deid']:,.0f} with: "
+                f"{pct(speed['cost'])}% slower ({speed['model']})."]
+    return out + [""]

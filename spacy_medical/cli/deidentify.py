@@ -5,9 +5,10 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ..batch.annotate import EXIT_MISMATCH, annotate
-from ..deidentify import deid_pipeline
+from ..batch.annotate import annotate
+from ..batch.deidentify import deid_pipeline
 from ..evaluate.deid import evaluate_deid_to_file
+from .annotate import job_errors, report_result
 from .root import app
 
 
@@ -30,15 +31,12 @@ def deidentify_cli(
     allow_failures: bool = typer.Option(False, "--allow-failures", help="Exit 0 even if some records failed"),
 ) -> None:
     """De-identify every record of an EMR export; every record ends up in the output or the errors file."""
-    try:
+    with job_errors():
         nlp = deid_pipeline(model, mode=mode, key_env=key_env)
         result = annotate(input_path, output_path, model=nlp, id_col=id_col, text_col=text_col,
                           errors_path=errors, n_process=n_process, batch_size=batch_size, engine=engine,
                           resume=resume, overwrite=overwrite, limit=limit, allow_failures=allow_failures)
-    except (ValueError, FileNotFoundError, OSError, RuntimeError) as err:
-        msg.fail(str(err))
-        raise typer.Exit(EXIT_MISMATCH)
-    (msg.good if result.exit_code == 0 else msg.fail)(result.accounting)
+    report_result(result)
     raise typer.Exit(result.exit_code)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from spacy.language import Language
 
-from ..deid_data import PHI_LABELS
+from ..training.deid_data import PHI_LABELS
 from ..pipeline.deid import deidentify_doc_record
 
 
@@ -138,13 +138,13 @@ def evaluate_deid_to_file(nlp: Language, sets: Dict[str, str], output: str) -> D
     """Score each named PHI JSONL set and write one JSON report (`metrics/deid.json`).
 
     nlp (Language): A pipeline with `medical_deid`.
-    sets (Dict[str, str]): Set name -> JSONL path (see `spacy_medical.deid_data.read_phi_records`).
+    sets (Dict[str, str]): Set name -> JSONL path (see `spacy_medical.training.deid_data.read_phi_records`).
     output (str): The JSON report.
     RETURNS (Dict[str, Any]): The report.
     """
     import srsly
 
-    from ..deid_data import read_phi_records
+    from ..training.deid_data import read_phi_records
     from ..errors import Errors
 
     report: Dict[str, Any] = {"pipeline": nlp.pipe_names, "sets": {}}

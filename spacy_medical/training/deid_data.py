@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from .errors import Errors
+from ..errors import Errors
 
 PHI_LABELS = ("NAME", "DATE", "AGE", "CONTACT", "ID", "LOCATION")
 _MARK = re.compile(r"\[\[([A-Z]+):(.+?)\]\]|\{\{(.+?)\}\}")
@@ -273,12 +273,12 @@ def generate_phi_notes(corpora: Path, split: str, seed: int = 0, limit: Optional
 
 
 def main() -> None:
-    """`python -m spacy_medical.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
+    """`python -m spacy_medical.training.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
     import argparse
 
-    from .io.corpora import corpora_dir
+    from ..io.corpora import corpora_dir
 
-    parser = argparse.ArgumentParser(prog="python -m spacy_medical.deid_data", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m spacy_medical.training.deid_data", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     markup = commands.add_parser("markup", help="marked-up notes -> PHI JSONL")
     markup.add_argument("input")
@@ -332,3 +332,36 @@ def build_lexicons(names_path: Union[str, Path], output: Union[str, Path], major
     rows.append({"list": "major_places", "source": source, "words": sorted(major)})
     write_jsonl(rows, output)
     return len(places)
+
+
+# Faker person locales whose surnames are written in Latin letters: patients in US and UK notes
+# come from everywhere, and the en/en_US lists miss most of their surnames (Okafor, Banerjee).
+SURNAME_LOCALES = ("en_GB", "en_IE", "en_IN", "en_NG", "en_KE", "en_PK", "en_NZ", "es_ES", "es_MX", "pt_BR", "it_IT",
+                   "fr_FR", "de_DE", "nl_NL", "pl_PL", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "id_ID")
+
+
+def add_world_surnames(lexicon_path: Union[str, Path], common_words_path: Union[str, Path],
+                       locales: Iterable[str] = SURNAME_LOCALES) -> int:
+    """Add the surnames of Faker's `locales` to `last_names` in `phi_lexicons.jsonl`, in place.
+
+    Surnames that are common words (a whole word of `common_words_path`, one word a line, such as a
+    WordPiece vocab.txt: "Bridge", "Date", "Kidney") are left out, so that a capitalised word
+    after a first name is not taken for a surname.
+    RETURNS (int): The number of surnames added.
+    """
+    import importlib
+
+    common = {w.lower() for w in Path(common_words_path).read_text(encoding="utf-8").split()}
+    rows = [json.loads(line) for line in Path(lexicon_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    last = next(row for row in rows if row["list"] == "last_names")
+    known = {w.lower() for w in last["words"]}
+    added = set()
+    for locale in locales:
+        names = importlib.import_module(f"faker.providers.person.{locale}").Provider.last_names
+        for name in names:  # a tuple, or a dict of name -> weight
+            if re.fullmatch(r"[A-Z][a-zA-Z'-]+", name) and name.lower() not in known | common:
+                added.add(name)
+    last["words"] = sorted(set(last["words"]) | added)
+    last["source"] = f"Faker en_US + en person providers (MIT); surnames of {', '.join(locales)} that are not common words"
+    write_jsonl(rows, lexicon_path)
+    return len(added)

@@ -14,8 +14,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .errors import Errors
-from .pipeline.deid import deidentify_doc_record
+from ..errors import Errors
+from ..pipeline.deid import deidentify_doc_record
 
 
 def deid_pipeline(model: Union[str, Path, Language] = "blank", *, mode: str = "mask", key_env: Optional[str] = None,
