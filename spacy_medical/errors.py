@@ -118,7 +118,7 @@ class Errors:
     E703 = "{path}, line {line}: unknown macro '{{{name}}}'; define it on an earlier line with {{\"define\": NAME, \"regex\": ...}}."
     E704 = "medical_details: bad 'sources' entries {entries}. Labels: {labels}; sources: {sources}."
     E705 = "{path}: medical_details rules file not found; was the pipeline saved with this component?"
-    E706 = "The details span model '{path}' has no 'spancat' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
+    E706 = "The details span model '{path}' has no 'details_spancat' or 'details_ner' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
     E707 = "medical_details: unknown linker '{linker}'. Known: {known}."
     E708 = "medical_details: linker 'learned' needs link weights: initialize it with link_weights (a JSON file from `spacy-medical train-details-linker`)."
 
