@@ -23,7 +23,7 @@ from experiment_tables import (abbreviations_table, ablation_table, dictionary_t
                                label_rule_table, maccrobat_weight_table, ncbi_grouped_tables, ncbi_seeds_table,
                                ncbi_weight_table, pretrain_tables, spelling_table, trf_maccrobat_weight_table,
                                trf_seed_tables)
-from results_tables import (PUBLISHED, annotate_tables, assertion_tables, bench_tables, deid_tables,  # noqa: E402
+from results_tables import (PUBLISHED, annotate_tables, assertion_tables, bench_tables, deid_model_table, deid_tables,  # noqa: E402
                             error_table, lexicon_table, ner_tables, speed_table, summary_tables, trf_table)
 from table_format import ROOT, f3, load, pct  # noqa: E402
 
@@ -45,6 +45,7 @@ EXPERIMENT_BLOCKS: Dict[str, Callable[[], List[str]]] = {
     "spelling": spelling_table,
     "lexicon": dictionary_tables,
     "abbreviations": abbreviations_table,
+    "deid-model": deid_model_table,
     "dx": dx_table,
 }
 

@@ -108,6 +108,8 @@ class Errors:
     E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
     E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
     E556 = "{path}: no notes to evaluate."
+    E557 = "Note {where}: two PHI spans overlap (after snapping to tokens); a DocBin of doc.ents cannot hold both."
+    E558 = "{path}: the PHI model of medical_deid needs a 'ner' component; this pipeline has: {pipe_names}."
 
     # E700-E749: clinical details (medical_details, details evaluation)
     E700 = "{path}, line {line}: {reason}."

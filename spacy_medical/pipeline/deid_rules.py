@@ -252,9 +252,12 @@ class PHIRules:
         candidates.extend(self._addressee(text, candidates))
         candidates.extend(self._places(text))
         candidates.extend(self.find_names(text))
+        return merge_candidates(self.without_clinical_terms(text, candidates))
+
+    def without_clinical_terms(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
+        """The candidates less the names and places inside an eponymous clinical term ("Foley catheter")."""
         protected = [m.span() for m in self.clinical_term.finditer(text)]
-        candidates = [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
-        return merge_candidates(candidates)
+        return [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
 
     def _is_place(self, value: str) -> bool:
         if not value[:1].isalpha() or value.isupper():

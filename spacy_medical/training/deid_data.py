@@ -272,8 +272,37 @@ def generate_phi_notes(corpora: Path, split: str, seed: int = 0, limit: Optional
     return records
 
 
+def records_to_docbin(records: Iterable[Dict[str, Any]], output: Union[str, Path]) -> int:
+    """Write PHI records as a DocBin of `doc.ents` (labels of PHI_LABELS), the training data of a PHI `ner`.
+
+    Spans are snapped outward to token boundaries; a span that overlaps one already set is an
+    error (the generator never writes overlapping PHI), never a silent drop.
+
+    records (Iterable[Dict[str, Any]]): PHI records (see `read_phi_records`).
+    output (Union[str, Path]): The `.spacy` file.
+    RETURNS (int): The number of docs written.
+    """
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    docs = DocBin(store_user_data=False)
+    for record in records:
+        doc = nlp.make_doc(record["text"])
+        spans = [doc.char_span(s["start"], s["end"], label=s["label"], alignment_mode="expand") for s in record["phi"]]
+        try:
+            doc.set_ents(sorted(spans, key=lambda span: span.start))
+        except ValueError:
+            raise ValueError(Errors.E557.format(where=record.get("note_id", "?"))) from None
+        docs.add(doc)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    docs.to_disk(output)
+    return len(docs)
+
+
 def main() -> None:
-    """`python -m spacy_medical.training.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
+    """`python -m spacy_medical.training.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`
+    | `docbin IN.jsonl OUT.spacy`."""
     import argparse
 
     from ..io.corpora import corpora_dir
@@ -288,7 +317,13 @@ def main() -> None:
     generate.add_argument("output")
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--limit", type=int, default=None)
+    docbin = commands.add_parser("docbin", help="PHI JSONL -> DocBin of doc.ents (training data of a PHI ner)")
+    docbin.add_argument("input")
+    docbin.add_argument("output")
     args = parser.parse_args()
+    if args.command == "docbin":
+        print(f"{records_to_docbin(read_phi_records(args.input), args.output)} docs -> {args.output}")
+        return
     if args.command == "markup":
         records = markup_to_records(args.input)
     else:
