@@ -193,7 +193,7 @@ def ncbi_seeds_table():
 
 
 def dx_table():
-    """en_medical_dx's arms, all scored in one evaluate-dx run (metrics/dx.json); the shipped one is chosen on dev."""
+    """en_medical_dx's arms, all scored in one evaluate-dx run (metrics/dx.json), dev columns first."""
     report = load("dx")
     if not report:
         return []
