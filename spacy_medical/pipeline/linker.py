@@ -87,10 +87,12 @@ class MedicalLinker(Pipe):
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
         # The mentions of a whole batch are ranked together, each distinct mention once.
         for docs in minibatch(stream, size=batch_size):
-            ents = [[ent for ent in doc.ents if ent.label_ in self.cfg["label_groups"]] for doc in docs]
+            # doc.ents builds every token of the doc: read it once per doc.
+            all_ents = [list(doc.ents) for doc in docs]
+            ents = [[ent for ent in doc_ents if ent.label_ in self.cfg["label_groups"]] for doc_ents in all_ents]
             results = iter(self.link([ent for doc_ents in ents for ent in doc_ents]))
-            for doc, doc_ents in zip(docs, ents):
-                self._set_annotations(doc, doc_ents, [next(results) for _ in doc_ents])
+            for doc, doc_all_ents, doc_ents in zip(docs, all_ents, ents):
+                self._set_annotations(doc, doc_all_ents, doc_ents, [next(results) for _ in doc_ents])
                 yield doc
 
     def link(self, spans: List[Span]) -> List[List[Candidate]]:
@@ -135,21 +137,21 @@ class MedicalLinker(Pipe):
             return candidates[0]
         return None
 
-    def _set_annotations(self, doc: Doc, ents: List[Span], results: List[List[Candidate]]) -> None:
-        """Set kb_id and the extensions of `ents` (the doc's entities with a known label)."""
+    def _set_annotations(self, doc: Doc, all_ents: List[Span], ents: List[Span], results: List[List[Candidate]]) -> None:
+        """Set kb_id and the extensions of `ents` (those of `all_ents`, the doc's entities, with a known label)."""
         if not ents:
             return
         links = {(ent.start, ent.end): (self.best(candidates), candidates) for ent, candidates in zip(ents, results)}
         # kb_id lives on the tokens, so it is set through doc.ents; the extensions are then set
         # on the new spans (span extension values are keyed by the span's kb_id as well).
         new_ents = []
-        for ent in doc.ents:
+        for ent in all_ents:
             if (ent.start, ent.end) not in links:
                 new_ents.append(ent)
                 continue
             best, candidates = links[(ent.start, ent.end)]
             ent = Span(doc, ent.start, ent.end, label=ent.label, kb_id=best.id if best else "")
-            ent._.codes = dict(self.kb.concepts[best.concept]["codes"]) if best else {}
+            ent._.codes = self.kb.concepts.codes(best.concept) if best else {}
             ent._.concept_name = best.name if best else None
             ent._.candidates = [c.to_dict() for c in candidates]
             new_ents.append(ent)
