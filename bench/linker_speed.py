@@ -18,6 +18,7 @@ warm) on the docs of the runs without it, in the same process. Never run as a te
 """
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("kb", type=Path)
     parser.add_argument("--model", default="en_medical_sm" if is_package("en_medical_sm") else None)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--note", help="What the pipeline is, copied into the report")
     args = parser.parse_args()
 
     rss_before = rss_mb()
@@ -118,6 +120,8 @@ def main() -> None:
         "kb_load_s": round(kb_load_s, 2),
         "kb_rss_mb": round(kb_rss_mb, 1),
         "pipeline_load_s" if shipped_linker else "pipeline_load_s_without_linker": round(pipeline_load_s, 2),
+        "load_average_at_end": [round(load, 1) for load in os.getloadavg()],  # the machine is shared
+        **({"note": args.note} if args.note else {}),
         "timings_s": {arm: [round(s, 2) for s in seconds] for arm, seconds in {**timings, **{f"linker_alone_{a}": s for a, s in alone.items()}}.items()},
     }
     print(json.dumps(report, indent=2))
