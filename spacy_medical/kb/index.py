@@ -251,10 +251,12 @@ class ConceptKB:
         if groups is None:
             return self.term_ptr, self.term_aliases, self.term_weights
         if groups not in self._postings:
-            alias_groups = numpy.asarray(self._concept_groups, dtype=numpy.uint8)[self.alias_concepts]
-            keep = (alias_groups[self.term_aliases] & groups) != 0
-            kept_before = numpy.concatenate(([0], numpy.cumsum(keep, dtype=numpy.int64)))
-            self._postings[groups] = (kept_before[self.term_ptr], self.term_aliases[keep], self.term_weights[keep])
+            # Few and small temporaries: the allocator keeps large freed blocks as RSS.
+            alias_kept = (numpy.asarray(self._concept_groups, dtype=numpy.uint8)[self.alias_concepts] & groups) != 0
+            keep = alias_kept[self.term_aliases]
+            kept_before = numpy.zeros(len(keep) + 1, dtype=numpy.int32)
+            numpy.cumsum(keep, out=kept_before[1:])
+            self._postings[groups] = (kept_before[self.term_ptr].astype(numpy.int64), self.term_aliases[keep], self.term_weights[keep])
         return self._postings[groups]
 
     def _neighbours(self, queries: List[str], groups: Optional[int] = None) -> List[Dict[int, float]]:

@@ -95,15 +95,19 @@ class MedicalLinker(Pipe):
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
         # The mentions of a whole batch are ranked together, each distinct mention once.
         for docs in minibatch(stream, size=batch_size):
-            # doc.ents builds every token of the doc: read it once per doc.
-            all_ents = [list(doc.ents) for doc in docs]
-            ents = [[ent for ent in doc_ents if ent.label_ in self.cfg["label_groups"]] for doc_ents in all_ents]
-            spans = [ent for doc_ents in ents for ent in doc_ents]
-            results, composites = iter(self.link(spans)), iter(self.link_composites(spans))
-            for doc, doc_all_ents, doc_ents in zip(docs, all_ents, ents):
-                links = [(next(results), next(composites)) for _ in doc_ents]
-                self._set_annotations(doc, doc_all_ents, doc_ents, links)
-                yield doc
+            yield from self.link_docs(docs)
+
+    def link_docs(self, docs: List[Doc]) -> List[Doc]:
+        """Link the entities of a batch of docs (all of the work of `pipe`, in one call)."""
+        # doc.ents builds every token of the doc: read it once per doc.
+        all_ents = [list(doc.ents) for doc in docs]
+        ents = [[ent for ent in doc_ents if ent.label_ in self.cfg["label_groups"]] for doc_ents in all_ents]
+        spans = [ent for doc_ents in ents for ent in doc_ents]
+        results, composites = iter(self.link(spans)), iter(self.link_composites(spans))
+        for doc, doc_all_ents, doc_ents in zip(docs, all_ents, ents):
+            links = [(next(results), next(composites)) for _ in doc_ents]
+            self._set_annotations(doc, doc_all_ents, doc_ents, links)
+        return docs
 
     def link(self, spans: List[Span]) -> List[List[Candidate]]:
         """The ranked candidates of each span, best first; the first is the link when its score
