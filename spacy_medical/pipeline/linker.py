@@ -16,6 +16,7 @@ Entities with other labels are left as they are.
 A short form the note defines ("myocardial infarction (MI)", found by `medical_abbreviations`,
 which must run before) is linked through its long form: "MI" alone is too ambiguous to link.
 """
+import re
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -35,6 +36,8 @@ DEFAULT_LABEL_GROUPS = {"DISEASE": ["disease", "symptom"], "SYMPTOM": ["symptom"
 # Words that join the parts of a coordinated mention; a comma joins only when a space follows
 # ("3',5'-monophosphate" is one chemical name).
 COORDINATORS = {"and", "or", "and/or", "&"}
+# A cheap test on the text before the tokens are read: most mentions join nothing.
+MAY_BE_COORDINATED = re.compile(r"\b(?:and|or)\b|&|, ", re.IGNORECASE)
 # Longer spans are not split into parts: no coordinated disease name is that long.
 MAX_COMPOSITE_TOKENS = 16
 
@@ -154,7 +157,7 @@ class MedicalLinker(Pipe):
         "cancer of the breast or ovary" -> [["cancer of the breast"], ["ovary", "cancer of the ovary"]].
         The ranker picks the reading per part.
         """
-        if len(span) > MAX_COMPOSITE_TOKENS:
+        if len(span) > MAX_COMPOSITE_TOKENS or not MAY_BE_COORDINATED.search(span.text):
             return []
         parts, start = [], span.start
         for token in span:
