@@ -5,10 +5,10 @@ repeated invented note), each `--rounds` times, interleaved; the best round coun
 - "base": the pipeline given (`--model`; default: a blank English pipeline with medical_sentences);
 - "rules": base + medical_details with every label from the rules;
 - "model": base + the details span model + medical_details with the sources chosen on dev
-  (`--details-model`; skipped without it).
+  (`--details-model`; default: the span model chosen on dev, "model" in `--sources`).
 Prints words/s and the ratio to base; writes metrics/details_speed.json. Run on demand, never as a test.
 
-Usage: python bench/details_speed.py [--model training/en_medical] [--details-model training/details/model-best]
+Usage: python bench/details_speed.py [--model training/en_medical] [--details-model training/details_ner/model-best]
        [--sources metrics/details.json] [--rounds 3] [--limit 0]
 """
 import argparse
@@ -62,10 +62,12 @@ def main() -> None:
     rules.add_pipe("medical_details", config={"sources": {label: "rules" for label in ("DOSE", "ROUTE", "FREQUENCY", "DURATION", "VALUE", "TEST")}})
     rules.get_pipe("medical_details").initialize()
     arms["rules"] = rules
-    if args.details_model:
-        chosen = json.loads(args.sources.read_text())["chosen_sources"]
+    report = json.loads(args.sources.read_text()) if args.sources.exists() else {}
+    details_model = args.details_model or report.get("model")
+    if details_model:
+        chosen = report["chosen_sources"]
         model = load_base(args.model)
-        add_details_model(model, args.details_model)
+        add_details_model(model, details_model)
         model.add_pipe("medical_details", config={"sources": chosen})
         model.get_pipe("medical_details").initialize()
         arms["model"] = model
@@ -75,7 +77,7 @@ def main() -> None:
         for name, nlp in arms.items():
             best[name] = max(best[name], words_per_second(nlp, texts, n_words))
     report = {
-        "texts": source, "words": n_words, "rounds": args.rounds, "base_model": args.model or "blank en + medical_sentences",
+        "texts": source, "words": n_words, "details_model": str(details_model) if details_model else None, "rounds": args.rounds, "base_model": args.model or "blank en + medical_sentences",
         "words_per_second": {k: round(v) for k, v in best.items()},
         "ratio_to_base": {k: round(v / best["base"], 3) for k, v in best.items()},
         "machine": platform.platform(), "python": platform.python_version(),

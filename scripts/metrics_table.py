@@ -23,8 +23,8 @@ from experiment_tables import (abbreviations_table, ablation_table, dictionary_t
                                label_rule_table, maccrobat_weight_table, ncbi_grouped_tables, ncbi_seeds_table,
                                ncbi_weight_table, pretrain_tables, spelling_table, trf_maccrobat_weight_table,
                                trf_seed_tables)
-from results_tables import (PUBLISHED, annotate_tables, assertion_tables, bench_tables, error_table,  # noqa: E402
-                            lexicon_table, ner_tables, speed_table, summary_tables, trf_table)
+from results_tables import (PUBLISHED, annotate_tables, assertion_tables, bench_tables, deid_model_table, deid_tables,  # noqa: E402
+                            error_table, lexicon_table, ner_tables, speed_table, summary_tables, trf_table)
 from table_format import ROOT, f3, load, pct  # noqa: E402
 
 README = ROOT / "README.md"
@@ -45,6 +45,7 @@ EXPERIMENT_BLOCKS: Dict[str, Callable[[], List[str]]] = {
     "spelling": spelling_table,
     "lexicon": dictionary_tables,
     "abbreviations": abbreviations_table,
+    "deid-model": deid_model_table,
 }
 
 
@@ -181,7 +182,7 @@ def results_page() -> str:
              "README's *Training data* section describes.", "",
              "## The shipped pipelines, per corpus and label", ""] + ner_tables() + error_table() + lexicon_table()
             + ["## Public benchmarks", ""] + bench_tables()
-            + ["## Components", ""] + assertion_tables() + summary_tables()
+            + ["## Components", ""] + assertion_tables() + summary_tables() + deid_tables()
             + ["## Speed and memory", ""] + speed_table() + trf_table() + annotate_tables()
             + ["## Experiments", ""] + [line for make in EXPERIMENT_BLOCKS.values() for line in make()])
     return "\n".join(body).rstrip("\n") + "\n"

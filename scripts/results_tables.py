@@ -246,3 +246,71 @@ def trf_table():
     if report.get("training"):
         out += ["Training words/s: " + ", ".join(f"{t['mode']} {t['words_per_s']:.0f}" for t in report["training"]) + "."]
     return out + [""]
+
+
+# The de-identification evaluation runs, in the order they were made: (metrics file, set key, row name).
+DEID_RUNS = [
+    ("deid_handwritten_first_run", "handwritten", "hand-written, first run"),
+    ("deid", "handwritten", "hand-written, final (tuned on)"),
+    ("deid_holdout_blind_run", "holdout", "hold-out, blind run"),
+    ("deid", "holdout", "hold-out, final (its misses drove the issue-33 rules)"),
+    ("deid_holdout2_blind_run", "holdout2", "second blind hold-out, first run"),
+    ("deid", "holdout2", "second blind hold-out, final"),
+    ("deid", "generated_dev", "generated dev"),
+]
+PHI_TYPES = ("NAME", "DATE", "AGE", "CONTACT", "ID", "LOCATION")
+# Issue 33, third attempt: the rules against the rules + a trained PHI tagger, set by set.
+DEID_MODEL_RUNS = [(name, key, title) for key, set_title in (("handwritten", "hand-written"), ("holdout", "hold-out"),
+                                                            ("holdout2", "second hold-out (never tuned on)"),
+                                                            ("generated_dev", "generated dev"))
+                   for name, title in (("deid", f"{set_title}, rules"), ("deid_model", f"{set_title}, rules + PHI tagger"))]
+DEID_HEADER = ["| set | notes | spans | " + " | ".join(PHI_TYPES) + " | overall | span R / P | leaked /100 | notes with a leak | terms kept |",
+               "|---|---:|---:|" + "---|" * len(PHI_TYPES) + "---|---|---:|---:|---:|"]
+
+
+def deid_rows(runs):
+    """One table row per (metrics file, set, title) of `runs` that has been measured."""
+    rows = []
+    for name, key, title in runs:
+        scores = (load(name) or {}).get("sets", {}).get(key)
+        if not scores:
+            continue
+        types = " | ".join(f"{f3(scores['per_type'][t]['char_recall'])} / {f3(scores['per_type'][t]['char_precision'])}"
+                           if scores["per_type"][t]["gold_spans"] else "-" for t in PHI_TYPES)
+        overall, terms = scores["overall"], scores["clinical_terms_kept"]
+        rows.append(f"| {title} (`metrics/{name}.json`) | {scores['notes']} | {overall['gold_spans']} | {types} | "
+                    f"**{f3(overall['char_recall'])} / {f3(overall['char_precision'])}** | "
+                    f"{f3(overall['span_recall'])} / {f3(overall['span_precision'])} | {scores['leaked_per_100_spans']:.2f} | "
+                    f"{scores['notes_with_leak']}/{scores['notes']} | {'-' if terms is None else f3(terms)} |")
+    return rows
+
+
+def deid_model_table():
+    """docs/experiments.md: the rules against the rules + the trained PHI tagger, with the cost of each."""
+    rows = deid_rows(DEID_MODEL_RUNS)
+    if not any("PHI tagger" in row for row in rows):
+        return []
+    out = ["**medical_deid: rules against rules + a trained PHI tagger** (`spacy project run evaluate-deid`: "
+           "`metrics/deid.json`, `metrics/deid_model.json`; character recall / precision per PHI type):", ""] + DEID_HEADER + rows
+    speed = load("deid_speed_model")
+    if speed:
+        out += ["", f"Cost (`bench/deid_speed.py --phi-model`, {speed['texts']} ACI-Bench notes, {speed['words']} words, same run): "
+                f"{speed['wps_without_deid']:,.0f} words/s without `medical_deid`, {speed['wps_with_deid']:,.0f} with the rules "
+                f"({pct(speed['cost'])}% slower), {speed['wps_with_deid_phi_model']:,.0f} with rules + PHI tagger "
+                f"({pct(speed['cost_with_phi_model'])}% slower) ({speed['model']})."]
+    return out
+
+
+def deid_tables():
+    rows = deid_rows(DEID_RUNS)
+    if not rows:
+        return []
+    out = ["**De-identification, `medical_deid`, character recall / precision per PHI type** (`spacy project run "
+           "evaluate-deid`; a leaked span is a gold span whose string is still in the de-identified text; see "
+           "docs/deidentification.md for how each set was written):", ""] + DEID_HEADER + rows
+    speed = load("deid_speed")
+    if speed:
+        out += ["", f"Cost (`bench/deid_speed.py`, {speed['texts']} ACI-Bench notes, {speed['words']} words, same run): "
+                f"{speed['wps_without_deid']:,.0f} words/s without `medical_deid`, {speed['wps_with_deid']:,.0f} with: "
+                f"{pct(speed['cost'])}% slower ({speed['model']})."]
+    return out + [""]

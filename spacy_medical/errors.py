@@ -100,7 +100,7 @@ class Errors:
     E609 = "The server failed on this request ({error_type}); the note text is not logged, see the server log for the request."
     E610 = "The service needs its extra: pip install 'spacy-medical[serve]' ({reason})."
     E611 = "Send a JSON object with 'note_id' and 'text', or a list of them."
-    # E550-E599: de-identification (medical_deid, spacy_medical.deid_data, spacy-medical deidentify)
+    # E550-E599: de-identification (medical_deid, spacy_medical.training.deid_data, spacy-medical deidentify)
     E550 = "{where}: unbalanced PHI markup ('[[' or '{{{{' left after parsing)."
     E551 = "medical_deid rule {index}: {reason}."
     E552 = "medical_deid: unknown mode '{mode}'. Choose one of: {modes}."
@@ -108,7 +108,8 @@ class Errors:
     E554 = "This doc was not processed by medical_deid (no de-identified text); add the component to the pipeline."
     E555 = "The pipeline '{model}' has no medical_deid component and cannot get one: {reason}"
     E556 = "{path}: no notes to evaluate."
-    E557 = "--html cannot be combined with --deidentify yet: the report would show the original note text."
+    E557 = "Note {where}: two PHI spans overlap (after snapping to tokens); a DocBin of doc.ents cannot hold both."
+    E558 = "{path}: the PHI model of medical_deid needs a 'ner' component; this pipeline has: {pipe_names}."
 
     # E700-E749: clinical details (medical_details, details evaluation)
     E700 = "{path}, line {line}: {reason}."
@@ -117,7 +118,7 @@ class Errors:
     E703 = "{path}, line {line}: unknown macro '{{{name}}}'; define it on an earlier line with {{\"define\": NAME, \"regex\": ...}}."
     E704 = "medical_details: bad 'sources' entries {entries}. Labels: {labels}; sources: {sources}."
     E705 = "{path}: medical_details rules file not found; was the pipeline saved with this component?"
-    E706 = "The details span model '{path}' has no 'spancat' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
+    E706 = "The details span model '{path}' has no 'details_spancat' or 'details_ner' pipe writing doc.spans['{key}']; train it with `spacy project run train-details`."
     E707 = "medical_details: unknown linker '{linker}'. Known: {known}."
     E708 = "medical_details: linker 'learned' needs link weights: initialize it with link_weights (a JSON file from `spacy-medical train-details-linker`)."
 

@@ -14,6 +14,7 @@ from .ml import encoder, frozen_encoder, memory, spelling
 from .pipeline import abbreviations, assertion_scoring, context, sections, sentences, summarizer
 from .pipeline import deid
 from .pipeline import details
+from .pipeline import details_ner
 from .pipeline import diagnoses
 from .pipeline import linker
 
@@ -38,6 +39,9 @@ make_medical_abbreviations = Language.factory(
 make_medical_deid = Language.factory("medical_deid", func=deid.make_medical_deid, **deid.FACTORY_META)
 make_medical_details = Language.factory(
     "medical_details", func=details.make_medical_details, **details.FACTORY_META
+)
+make_medical_details_ner = Language.factory(
+    "medical_details_ner", func=details_ner.make_medical_details_ner, **details_ner.FACTORY_META
 )
 make_medical_diagnoses = Language.factory(
     "medical_diagnoses", func=diagnoses.make_medical_diagnoses, **diagnoses.FACTORY_META

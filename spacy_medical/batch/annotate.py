@@ -168,7 +168,8 @@ def annotate(
                 writer.write(result)
                 counts["annotated"] += 1
                 if files.html and len(html) < opts.html_notes:
-                    html.append({"text": record.text, "result": result})
+                    # A de-identified record carries its own text: the report shows that, never the input.
+                    html.append({"text": result.get("text", record.text), "result": result})
             else:
                 errors_writer.write(result)
                 writer.write_failed(result)

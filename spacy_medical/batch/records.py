@@ -88,7 +88,7 @@ def doc_parts(doc: Doc, fields: List[str], offset: int = 0) -> Dict[str, Any]:
     if Doc.has_extension("deidentified") and doc._.deidentified is not None and doc.text == doc._.deidentified:
         # `annotate --deidentify`: the doc *is* the de-identified text (medical_deid with
         # replace_doc), so the record carries that text and every offset points into it.
-        from ..deidentify import deid_parts
+        from .deidentify import deid_parts
 
         deid = deid_parts(doc)
         phi = [{"label": p["label"], "start_char": p["start"] + offset, "end_char": p["end"] + offset} for p in deid["phi"]]

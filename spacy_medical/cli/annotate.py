@@ -1,14 +1,14 @@
 """`spacy-medical annotate` and `spacy-medical demo`: batch annotation of EMR exports."""
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import typer
 from wasabi import msg
 
 from ..batch.annotate import EXIT_JOB_ERROR, AnnotateResult, annotate, annotate_preview
+from ..batch.deidentify import deid_pipeline
 from ..batch.options import AnnotateOptions
-from ..deidentify import deid_pipeline
-from ..errors import Errors
 from .root import app
 
 _FLAG_NAMES = ("negated", "uncertain", "historical", "hypothetical", "family")
@@ -47,10 +47,7 @@ def annotate_cli(
     Exit codes: 0 every record annotated (or failures allowed); 1 some records failed (see the
     errors file); 2 the job could not start or run, or could not account for its whole input.
     """
-    try:
-        if deidentify and html:
-            # The HTML report would show the input text (docs/deidentification.md).
-            raise ValueError(Errors.E557)
+    with job_errors():
         options = AnnotateOptions(
             model=deid_pipeline(model) if deidentify else model, id_col=id_col, text_col=text_col, input_format=input_format,
             output_format=output_format, errors_path=errors, n_process=n_process, batch_size=batch_size,
@@ -58,6 +55,20 @@ def annotate_cli(
             limit=limit, allow_failures=allow_failures, raw_csv=raw_csv, file_mode=int(file_mode, 8),
         )
         result = annotate(input_path, output_path, options)
+    report_result(result, html)
+    raise typer.Exit(result.exit_code)
+
+
+@contextmanager
+def job_errors() -> Iterator[None]:
+    """Turn an error that stops a batch job (`annotate`, `deidentify`) into exit code 2, or 130 on
+    Ctrl-C, with no traceback: this package's own messages name a file, row or field and are shown;
+    any other exception may carry note text from a library, so only its type is shown.
+    """
+    try:
+        yield
+    except typer.Exit:
+        raise
     except KeyboardInterrupt:
         msg.fail("Interrupted. Run the same command with --resume to continue from the last checkpoint.")
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -68,11 +79,10 @@ def annotate_cli(
         msg.fail(f"The job stopped on an unexpected {type(err).__name__}; its message is not shown (it may "
                  "hold note text). Run the job from Python to see the traceback. Rerun with --resume.")
         raise typer.Exit(EXIT_JOB_ERROR)
-    _report(result, html)
-    raise typer.Exit(result.exit_code)
 
 
-def _report(result: AnnotateResult, html: Optional[Path]) -> None:
+def report_result(result: AnnotateResult, html: Optional[Path] = None) -> None:
+    """Print a finished job's accounting line (and where its failures and HTML report are)."""
     if result.exit_code == 0:
         msg.good(result.accounting)
     else:

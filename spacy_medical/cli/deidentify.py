@@ -5,9 +5,10 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ..batch.annotate import EXIT_MISMATCH, annotate
-from ..deidentify import deid_pipeline
+from ..batch.annotate import annotate
+from ..batch.deidentify import deid_pipeline
 from ..evaluate.deid import evaluate_deid_to_file
+from .annotate import job_errors, report_result
 from .root import app
 
 
@@ -20,6 +21,7 @@ def deidentify_cli(
     text_col: str = typer.Option("text", "--text-col", help="Column/field of the note text"),
     mode: str = typer.Option("mask", "--mode", help="mask ([NAME], [DATE] ...) or surrogate"),
     key_env: Optional[str] = typer.Option(None, "--key-env", help="Environment variable holding the surrogate key (reproducible surrogates)"),
+    phi_model: Optional[Path] = typer.Option(None, "--phi-model", help="A trained PHI tagger unioned with the rules (training/deid_ner/model-best)"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors JSONL (default: OUTPUT stem + .errors.jsonl)"),
     n_process: int = typer.Option(1, "--n-process", help="Worker processes (local engine)"),
     batch_size: int = typer.Option(64, "--batch-size", help="nlp.pipe batch size"),
@@ -30,15 +32,12 @@ def deidentify_cli(
     allow_failures: bool = typer.Option(False, "--allow-failures", help="Exit 0 even if some records failed"),
 ) -> None:
     """De-identify every record of an EMR export; every record ends up in the output or the errors file."""
-    try:
-        nlp = deid_pipeline(model, mode=mode, key_env=key_env)
+    with job_errors():
+        nlp = deid_pipeline(model, mode=mode, key_env=key_env, phi_model=phi_model)
         result = annotate(input_path, output_path, model=nlp, id_col=id_col, text_col=text_col,
                           errors_path=errors, n_process=n_process, batch_size=batch_size, engine=engine,
                           resume=resume, overwrite=overwrite, limit=limit, allow_failures=allow_failures)
-    except (ValueError, FileNotFoundError, OSError, RuntimeError) as err:
-        msg.fail(str(err))
-        raise typer.Exit(EXIT_MISMATCH)
-    (msg.good if result.exit_code == 0 else msg.fail)(result.accounting)
+    report_result(result)
     raise typer.Exit(result.exit_code)
 
 
@@ -47,10 +46,12 @@ def evaluate_deid_cli(
     sets: List[str] = typer.Argument(..., help="NAME=PATH of PHI JSONL sets, e.g. handwritten=corpus/deid/handwritten.jsonl"),
     output: Path = typer.Option(Path("metrics/deid.json"), "--output", "-o", help="JSON report"),
     model: str = typer.Option("blank", "--model", "-m", help="Pipeline package name or path; 'blank' = medical_deid alone"),
+    phi_model: Optional[Path] = typer.Option(None, "--phi-model", help="A trained PHI tagger unioned with the rules (training/deid_ner/model-best)"),
 ) -> None:
     """Per-type PHI recall and precision (span and character level), leaks and kept clinical terms."""
     named = dict(s.split("=", 1) for s in sets)
-    report = evaluate_deid_to_file(deid_pipeline(model, replace_doc=False), named, str(output))
+    report = evaluate_deid_to_file(deid_pipeline(model, replace_doc=False, phi_model=phi_model), named, str(output),
+                                  phi_model=str(phi_model) if phi_model else None)
     for name, scores in report["sets"].items():
         overall = scores["overall"]
         per_type = {label: s["char_recall"] for label, s in scores["per_type"].items()}

@@ -32,11 +32,12 @@ def evaluate_details_cli(
     model: Optional[Path] = typer.Option(None, "--model", help="Trained details span model (configs/details_spancat.cfg)"),
     link_weights: Optional[Path] = typer.Option(None, "--link-weights", help="Learned linker weights (train-details-linker)"),
     ner_model: Optional[Path] = typer.Option(None, "--ner-model", help="NER pipeline whose entities the details start from (default: gold DRUG)"),
+    details_ner: Optional[Path] = typer.Option(None, "--details-ner", help="Second details span model, the CNN NER (configs/details_ner.cfg)"),
 ) -> None:
     """Strict P/R/F per label and link P/R/F on MACCROBAT dev and test: rules, model and the per-label choice."""
-    report = evaluate_details_to_file(output, model, link_weights, ner_model=ner_model)
+    report = evaluate_details_to_file(output, model, link_weights, ner_model=ner_model, details_ner=details_ner)
     for split in ("dev", "test"):
-        for system in ("rules", "model", "chosen", "chosen_learned_links"):
+        for system in ("rules", "model", "ner", "chosen", "chosen_learned_links"):
             if system in report[split]:
                 scores = report[split][system]
                 spans = {label: round(s["f"], 3) for label, s in scores["spans"].items()}

@@ -8,11 +8,11 @@ is still in `doc._.deidentified` as a whole word.
 """
 import re
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from spacy.language import Language
 
-from ..deid_data import PHI_LABELS
+from ..training.deid_data import PHI_LABELS
 from ..pipeline.deid import deidentify_doc_record
 
 
@@ -134,20 +134,24 @@ def leak_report(nlp: Language, records: List[Dict[str, Any]]) -> List[Dict[str, 
     return report
 
 
-def evaluate_deid_to_file(nlp: Language, sets: Dict[str, str], output: str) -> Dict[str, Any]:
+def evaluate_deid_to_file(nlp: Language, sets: Dict[str, str], output: str,
+                          phi_model: Optional[str] = None) -> Dict[str, Any]:
     """Score each named PHI JSONL set and write one JSON report (`metrics/deid.json`).
 
     nlp (Language): A pipeline with `medical_deid`.
-    sets (Dict[str, str]): Set name -> JSONL path (see `spacy_medical.deid_data.read_phi_records`).
+    sets (Dict[str, str]): Set name -> JSONL path (see `spacy_medical.training.deid_data.read_phi_records`).
     output (str): The JSON report.
+    phi_model (Optional[str]): The PHI tagger unioned with the rules, named in the report.
     RETURNS (Dict[str, Any]): The report.
     """
     import srsly
 
-    from ..deid_data import read_phi_records
+    from ..training.deid_data import read_phi_records
     from ..errors import Errors
 
     report: Dict[str, Any] = {"pipeline": nlp.pipe_names, "sets": {}}
+    if phi_model:
+        report["phi_model"] = phi_model
     for name, path in sets.items():
         records = read_phi_records(path)
         if not records:

@@ -4,9 +4,11 @@ Strict character offsets: a predicted span is right when its start, end and labe
 span's; a link is right when both its attribute span and its entity span are exact. Systems,
 measured in the same run on the same documents:
 - "rules": the regex rules and TEST names only;
-- "model": the trained details span model only (if given);
+- "model": the trained details span model (the spancat) only (if given), "both": its union with the rules;
+- "ner", "ner_both": the same for the second span model, the CNN NER `medical_details_ner` (if given);
 - "chosen": per label, the source ("rules", "model" or "both") with the best F on dev, the way
-  the shipped default `sources` was set.
+  the shipped default `sources` was set, with the span model ("chosen_model": "spancat" or "ner")
+  whose per-label choice has the better mean F over the labels on dev.
 The entities the details start from are a NER's predictions (`ner_model`, e.g. en_medical's
 restored transformer NER), or else gold DRUG mentions (MACCROBAT Medication); "entities_from"
 in the report says which. The linkers alone are also scored on gold attribute and entity spans
@@ -35,6 +37,9 @@ def prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
     return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "pred": n_pred, "gold": n_gold}
 
 
+SPAN_MODEL_PIPES = ("details_spancat", "details_ner")
+
+
 def details_pipeline(model: Optional[Path], sources: Dict[str, str], link_weights: Optional[Dict] = None) -> Language:
     """A blank pipeline with sentences, the details span model (if given) and medical_details
     (with the learned linker when `link_weights` are given, else the nearest-attribute rule)."""
@@ -49,15 +54,21 @@ def details_pipeline(model: Optional[Path], sources: Dict[str, str], link_weight
 
 
 def add_details_model(nlp: Language, model: Path, before: Optional[str] = None) -> None:
-    """Source the trained details span model (configs/details_spancat.cfg) into a pipeline.
+    """Source a trained details span model (configs/details_spancat.cfg or configs/details_ner.cfg) into a pipeline.
 
-    model (Path): The trained pipeline folder (e.g. training/details/model-best).
+    model (Path): The trained pipeline folder (e.g. training/details_ner/model-best).
     before (Optional[str]): Insert before this pipe (e.g. "medical_details"); default: at the end.
     """
     source = spacy.load(model)
-    if "details_spancat" not in source.pipe_names or source.get_pipe("details_spancat").key != SPANS_KEY:
+    names = [name for name in SPAN_MODEL_PIPES if name in source.pipe_names]
+    if not names or _spans_key(source.get_pipe(names[0])) != SPANS_KEY:
         raise ValueError(Errors.E706.format(path=model, key=SPANS_KEY))
-    nlp.add_pipe("details_spancat", source=source, before=before)
+    nlp.add_pipe(names[0], source=source, before=before)
+
+
+def _spans_key(pipe) -> Optional[str]:
+    # spaCy's spancat calls it `key`; medical_details_ner `spans_key`.
+    return getattr(pipe, "key", None) or getattr(pipe, "spans_key", None)
 
 
 def ner_entities(ner_model: Optional[Path], golds: Sequence[DetailsGold]) -> List[List[CharSpan]]:
@@ -127,15 +138,18 @@ def score_links_on_gold_spans(nlp: Language, golds: Sequence[DetailsGold], max_g
     return report
 
 
-def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS, min_gold: int = 10) -> Dict[str, str]:
+def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABELS, min_gold: int = 10, model: str = "model") -> Dict[str, str]:
     """Per label, the source with the best dev F (ties: rules, the simpler and faster).
 
     A label with fewer than `min_gold` dev spans (FREQUENCY has 1) is too rare to choose by: it
     keeps the rules, unless it has none (PROCEDURE), then the model.
+    model (str): The systems of the span model: `model` and `{model}_both` ("model" and "both"
+        for the spancat, "ner" and "ner_both" for medical_details_ner).
     """
+    systems = {"rules": "rules", "model": model, "both": "both" if model == "model" else f"{model}_both"}
     chosen = {}
     for label in labels:
-        scores = {source: by_system[source]["spans"][label]["f"] for source in ("rules", "model", "both") if source in by_system}
+        scores = {source: by_system[system]["spans"][label]["f"] for source, system in systems.items() if system in by_system}
         best = max(scores, key=lambda s: (scores[s], s == "rules"))
         if by_system["rules"]["spans"][label]["gold"] < min_gold:
             best = "rules"
@@ -143,11 +157,18 @@ def choose_sources(by_system: Dict[str, Dict], labels: Iterable[str] = SPAN_LABE
     return chosen
 
 
-def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10,
-                     ner_model: Optional[Path] = None) -> Dict:
-    """Score rules, model and the per-label choice on MACCROBAT dev and test.
+def mean_f(scores: Dict, labels: Iterable[str] = SPAN_LABELS) -> float:
+    """The mean span F over `labels` (each label counts once, however frequent)."""
+    labels = list(labels)
+    return sum(scores["spans"][label]["f"] for label in labels) / len(labels)
 
-    model (Optional[Path]): Trained details span model folder; without it only the rules are scored.
+
+def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None, max_gap: int = 10,
+                     ner_model: Optional[Path] = None, details_ner: Optional[Path] = None) -> Dict:
+    """Score rules, the span models and the per-label choice on MACCROBAT dev and test.
+
+    model (Optional[Path]): Trained details spancat folder; without it (and `details_ner`) only the rules are scored.
+    details_ner (Optional[Path]): Trained `medical_details_ner` folder (configs/details_ner.cfg), a second span model.
     link_weights (Optional[Path]): Learned linker weights; adds "chosen_learned_links" beside
         "chosen" (nearest-attribute rule) and the learned linker on gold spans.
     folder (Optional[Path]): MACCROBAT BRAT folder; defaults to the corpora folder's.
@@ -158,17 +179,27 @@ def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] 
     weights = srsly.read_json(link_weights) if link_weights else None
     golds = {split: list(read_details_gold(split, folder)) for split in ("dev", "test")}
     entities = {split: ner_entities(ner_model, golds[split]) for split in golds}
-    systems = {"rules": {label: "rules" for label in SPAN_LABELS}}
-    if model is not None:
-        systems["model"] = {label: "model" for label in SPAN_LABELS}
-        systems["both"] = {label: "both" for label in SPAN_LABELS}
+    span_models = {name: path for name, path in (("model", model), ("ner", details_ner)) if path is not None}
+    # (system, span model folder or None, source of every label)
+    systems = [("rules", None, "rules")]
+    for name, path in span_models.items():
+        systems += [(name, path, "model"), ("both" if name == "model" else f"{name}_both", path, "both")]
     report: Dict = {"dev": {}, "test": {}}
     for split in ("dev", "test"):
-        for name, sources in systems.items():
-            nlp = details_pipeline(model if name != "rules" else None, sources)
+        for name, path, source in systems:
+            nlp = details_pipeline(path, {label: source for label in SPAN_LABELS})
             report[split][name] = score_docs(predict(nlp, golds[split], entities[split]), golds[split])
-    chosen = choose_sources(report["dev"])
+    # Per label among rules / model / both, for each span model; the span model with the better
+    # mean dev F of its choice is the one shipped (a pipeline carries one span model).
+    candidates = {}
+    for name, path in span_models.items():
+        sources = choose_sources(report["dev"], model=name)
+        candidates[name] = (path, sources, mean_f(score_docs(predict(details_pipeline(path, sources), golds["dev"], entities["dev"]), golds["dev"])))
+    chosen_name = max(candidates, key=lambda name: candidates[name][2]) if candidates else None
+    model, chosen, _ = candidates[chosen_name] if candidates else (None, choose_sources(report["dev"]), 0.0)
     report["chosen_sources"] = chosen
+    report["chosen_model"] = {"model": "spancat", "ner": "ner"}.get(chosen_name)
+    report["chosen_mean_dev_f"] = {("spancat" if name == "model" else name): round(c[2], 4) for name, c in candidates.items()}
     for split in ("dev", "test"):
         nlp = details_pipeline(model, chosen)
         report[split]["chosen"] = score_docs(predict(nlp, golds[split], entities[split]), golds[split])
@@ -178,6 +209,7 @@ def evaluate_details(model: Optional[Path] = None, link_weights: Optional[Path] 
         report[split]["links_on_gold_spans"] = score_links_on_gold_spans(nlp, golds[split], max_gap, weights)
     report["documents"] = {split: len(g) for split, g in golds.items()}
     report["model"] = str(model) if model else None
+    report["span_models"] = {("spancat" if name == "model" else name): str(path) for name, path in span_models.items()}
     report["entities_from"] = str(ner_model) if ner_model else "gold DRUG (MACCROBAT Medication)"
     report["link_weights"] = str(link_weights) if link_weights else None
     return report
@@ -194,18 +226,22 @@ def train_linker(output: Path, folder: Optional[Path] = None, max_gap: int = 10)
 
 
 def evaluate_details_to_file(output: Path, model: Optional[Path] = None, link_weights: Optional[Path] = None, folder: Optional[Path] = None,
-                             ner_model: Optional[Path] = None) -> Dict:
+                             ner_model: Optional[Path] = None, details_ner: Optional[Path] = None) -> Dict:
     """Run `evaluate_details` and write the report as JSON."""
-    report = evaluate_details(model, link_weights, folder, ner_model=ner_model)
+    report = evaluate_details(model, link_weights, folder, ner_model=ner_model, details_ner=details_ner)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, report)
     return report
 
 
+# The systems' names in the tables: "model" and "both" are the spancat's (the report's keys predate the NER).
+SYSTEM_NAMES = {"rules": "rules", "model": "spancat", "both": "spancat+rules", "ner": "NER", "ner_both": "NER+rules", "chosen": "chosen"}
+
+
 def results_markdown(report: Dict, speed: Optional[Dict] = None) -> str:
     """Markdown tables of a `metrics/details.json` report (and `metrics/details_speed.json`)."""
-    systems = [s for s in ("rules", "model", "both", "chosen") if s in report["test"]]
-    head = "| label | " + " | ".join(f"{s} dev F | {s} test P/R/F" for s in systems) + " |"
+    systems = [s for s in ("rules", "model", "both", "ner", "ner_both", "chosen") if s in report["test"]]
+    head = "| label | " + " | ".join(f"{SYSTEM_NAMES[s]} dev F | {SYSTEM_NAMES[s]} test P/R/F" for s in systems) + " |"
     lines = [head, "|" + "---|" * (1 + 2 * len(systems))]
     for label in SPAN_LABELS:
         cells = []
@@ -213,10 +249,11 @@ def results_markdown(report: Dict, speed: Optional[Dict] = None) -> str:
             dev, test = report["dev"][system]["spans"][label], report["test"][system]["spans"][label]
             cells.append(f"{dev['f']:.3f} | {test['p']:.3f} / {test['r']:.3f} / **{test['f']:.3f}** (n={test['gold']})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", f"Sources chosen on dev: `{report['chosen_sources']}`", "", "| links (attribute -> DRUG/TEST, both spans exact) | dev P/R/F | test P/R/F |", "|---|---|---|"]
+    lines += ["", f"Span model chosen on dev: {report.get('chosen_model')} (mean dev F of each one's per-label choice: "
+              f"{report.get('chosen_mean_dev_f')}); sources: `{report['chosen_sources']}`", "", "| links (attribute -> DRUG/TEST, both spans exact) | dev P/R/F | test P/R/F |", "|---|---|---|"]
     fmt = lambda s: f"{s['p']:.3f} / {s['r']:.3f} / {s['f']:.3f}"  # noqa: E731
     for system in systems:
-        lines.append(f"| {system} spans, nearest rule | {fmt(report['dev'][system]['links'])} | {fmt(report['test'][system]['links'])} |")
+        lines.append(f"| {SYSTEM_NAMES[system]} spans, nearest rule | {fmt(report['dev'][system]['links'])} | {fmt(report['test'][system]['links'])} |")
     if "chosen_learned_links" in report["test"]:
         lines.append(f"| chosen spans, learned linker | {fmt(report['dev']['chosen_learned_links']['links'])} | {fmt(report['test']['chosen_learned_links']['links'])} |")
     for name, scores in report["test"]["links_on_gold_spans"].items():

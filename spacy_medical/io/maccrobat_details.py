@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc, DocBin, Span
+from spacy.util import filter_spans
 
 from ..errors import Errors
 from ..pipeline.details_links import LINKED_ENTITY_LABELS
@@ -90,10 +91,13 @@ def read_details_gold(split: Optional[str], folder: Path = None) -> Iterator[Det
 
 
 def gold_to_doc(nlp: Language, gold: DetailsGold, skipped: Counter) -> Doc:
-    """Tokenize a document and set `doc.spans[SPANS_KEY]` to its span-model labels.
+    """Tokenize a document and set `doc.spans[SPANS_KEY]` to its span-model labels, and
+    `doc.ents` to the same spans without overlaps (the gold of the `medical_details_ner` model).
 
     A span whose edges fall inside a token is expanded to token boundaries (counted in
-    `skipped`), as the NER conversion does.
+    `skipped`), as the NER conversion does. Of overlapping spans (a handful in MACCROBAT) the
+    longest is the entity, without whitespace tokens at its edges; every other token is outside
+    (the details are fully annotated).
     """
     doc = nlp.make_doc(gold.text)
     spans = []
@@ -106,7 +110,19 @@ def gold_to_doc(nlp: Language, gold: DetailsGold, skipped: Counter) -> Doc:
             skipped[f"{label} expanded to token boundaries (kept)"] += 1
         spans.append(span)
     doc.spans[SPANS_KEY] = spans
+    doc.set_ents(filter_spans(without_edge_space(span) for span in spans if not all(t.is_space for t in span)), default="outside")
     return doc
+
+
+def without_edge_space(span: Span) -> Span:
+    """The span without leading or trailing whitespace tokens (e.g. a hair space): an entity
+    cannot start or end on one, and spaCy's NER cannot be trained on such a span (E024)."""
+    start, end = span.start, span.end
+    while span.doc[start].is_space:
+        start += 1
+    while span.doc[end - 1].is_space:
+        end -= 1
+    return Span(span.doc, start, end, label=span.label)
 
 
 def convert_details(nlp: Language, output_dir: Path, folder: Path = None) -> Dict[str, Dict[str, int]]:

@@ -11,7 +11,10 @@ With `replace_doc = true` the component returns a new Doc of the de-identified t
 later component, and any output written from the Doc, only ever sees de-identified text.
 
 Detection is rule-based (`deid_rules`); the rules are data, loaded in `initialize` and saved
-with the pipeline.
+with the pipeline. Optionally a trained PHI tagger (a spaCy pipeline whose `ner` predicts the six
+labels, `configs/deid_ner.cfg`) is loaded in `initialize(phi_model=...)`, saved inside the component,
+and its spans are unioned with the rules': the rules win on overlaps and labels, the model adds
+what the rules miss (see `union_with_model`).
 """
 import json
 import os
@@ -19,12 +22,14 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
+import spacy
 import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import ensure_path
+from spacy.util import ensure_path, load_model_from_config
+from thinc.api import Config
 
 from ..errors import Errors
 from .deid_rules import PHIRules
@@ -56,17 +61,22 @@ class Deidentifier(Pipe):
         self.names_data: List[Dict[str, Any]] = []
         self._rules: Optional[PHIRules] = None
         self._surrogates: Optional[Surrogates] = None
+        self.phi_model: Optional[Language] = None
 
     # --- data ----------------------------------------------------------------------------
     def initialize(self, get_examples: Optional[Callable[[], Iterable[Example]]] = None, *,
                    nlp: Optional[Language] = None, rules_path: Optional[Union[str, Path]] = None,
-                   lexicons_path: Optional[Union[str, Path]] = None) -> None:
+                   lexicons_path: Optional[Union[str, Path]] = None,
+                   phi_model: Optional[Union[str, Path]] = None) -> None:
         """Load the PHI rules and the name and place lexicons (the packaged ones by default).
 
         rules_path (Optional[Union[str, Path]]): A `phi_rules.jsonl` of your own.
         lexicons_path (Optional[Union[str, Path]]): A `phi_lexicons.jsonl` of your own (names, places).
+        phi_model (Optional[Union[str, Path]]): A trained PHI tagger (a pipeline with `ner`) whose
+            spans are unioned with the rules'; None: rules only.
         """
         self.set_data(_read_jsonl(rules_path or DEFAULT_RULES), _read_jsonl(lexicons_path or DEFAULT_LEXICONS))
+        self.phi_model = _load_phi_model(phi_model) if phi_model else None
 
     def set_data(self, rules: List[Dict[str, Any]], names: List[Dict[str, Any]]) -> None:
         self.rules_data, self.names_data = rules, names
@@ -93,7 +103,7 @@ class Deidentifier(Pipe):
 
     # --- processing ----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        found = self.rules.find(doc.text)
+        found = self.find(doc.text)
         spans = [doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in found]
         doc.spans[self.spans_key] = [span for span in spans if span is not None]
         replaced = self.replacements(doc, found)
@@ -108,6 +118,14 @@ class Deidentifier(Pipe):
             doc._.deidentified = text
             return doc
         return self._deidentified_doc(doc, text, records)
+
+    def find(self, text: str) -> List[Tuple[int, int, str]]:
+        """The PHI of `text` as sorted, disjoint (start, end, label): the rules', plus the model's."""
+        found = self.rules.find(text)
+        if self.phi_model is None:
+            return found
+        predicted = [(ent.start_char, ent.end_char, ent.label_) for ent in self.phi_model(text).ents]
+        return union_with_model(found, self.rules.without_clinical_terms(text, predicted))
 
     def replacements(self, doc: Doc, found: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str, str]]:
         """(start, end, label, replacement) for every PHI span of `doc`."""
@@ -135,6 +153,8 @@ class Deidentifier(Pipe):
             self.rules  # loads the packaged rules when none were loaded
             srsly.write_jsonl(path / "phi_rules.jsonl", self.rules_data)
             srsly.write_jsonl(path / "phi_lexicons.jsonl", self.names_data)
+        if "phi_model" not in exclude and self.phi_model is not None:
+            self.phi_model.to_disk(path / "phi_model")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "Deidentifier":
         path = ensure_path(path)
@@ -142,16 +162,47 @@ class Deidentifier(Pipe):
             if not (path / "phi_rules.jsonl").exists():
                 raise ValueError(Errors.E553.format(path=path / "phi_rules.jsonl"))
             self.set_data(_read_jsonl(path / "phi_rules.jsonl"), _read_jsonl(path / "phi_lexicons.jsonl"))
+        if "phi_model" not in exclude:
+            self.phi_model = _load_phi_model(path / "phi_model") if (path / "phi_model").exists() else None
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         self.rules  # loads the packaged rules when none were loaded
-        return srsly.msgpack_dumps({"rules": self.rules_data, "names": self.names_data})
+        model = None
+        if self.phi_model is not None and "phi_model" not in exclude:
+            model = {"config": self.phi_model.config.to_str(), "bytes": self.phi_model.to_bytes()}
+        return srsly.msgpack_dumps({"rules": self.rules_data, "names": self.names_data, "phi_model": model})
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "Deidentifier":
         content = srsly.msgpack_loads(data)
         self.set_data(content["rules"], content["names"])
+        model = content.get("phi_model")
+        if "phi_model" not in exclude:
+            self.phi_model = None
+            if model:
+                self.phi_model = load_model_from_config(Config().from_str(model["config"]), auto_fill=False)
+                self.phi_model.from_bytes(model["bytes"])
         return self
+
+
+def union_with_model(found: List[Tuple[int, int, str]], predicted: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str]]:
+    """The rules' spans `found`, widened and added to by the model's `predicted` spans.
+
+    The rules win: a predicted span overlapping rule spans only widens them (a part of a PHI string
+    left unmasked is a leak) and takes their label; a predicted span overlapping none is added.
+    Both lists are sorted and disjoint; so is the result.
+    """
+    merged: List[List[Any]] = []  # [start, end, label, from_rules]
+    tagged = [(s, e, label, True) for s, e, label in found] + [(s, e, label, False) for s, e, label in predicted]
+    for start, end, label, from_rules in sorted(tagged, key=lambda span: (span[0], not span[3])):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            if from_rules and not last[3]:
+                last[2], last[3] = label, True
+        else:
+            merged.append([start, end, label, from_rules])
+    return [(s, e, label) for s, e, label, _ in merged]
 
 
 def apply_replacements(text: str, replaced: List[Tuple[int, int, str, str]]) -> str:
@@ -177,6 +228,13 @@ def deidentify_doc_record(doc: Doc) -> Tuple[str, List[Dict[str, Any]]]:
     if doc._.deidentified is None or PHI_RECORDS_KEY not in doc.user_data:
         raise ValueError(Errors.E554)
     return doc._.deidentified, [dict(record) for record in doc.user_data[PHI_RECORDS_KEY]]
+
+
+def _load_phi_model(path: Union[str, Path]) -> Language:
+    model = spacy.load(path)
+    if "ner" not in model.pipe_names:
+        raise ValueError(Errors.E558.format(path=path, pipe_names=", ".join(model.pipe_names)))
+    return model
 
 
 def _read_jsonl(path: Union[str, Path]) -> List[Dict[str, Any]]:

@@ -21,7 +21,9 @@ LABEL_PRIORITY = ("CONTACT", "ID", "AGE", "DATE", "LOCATION", "NAME")
 # State codes that are also credentials or words ("Lin, MD"); taken only with a ZIP code.
 AMBIGUOUS_STATES = {"MD", "PA", "DO", "OR", "IN", "ME", "OK", "HI", "ID", "DE", "CO", "LA", "MA", "MS", "MT", "NE", "OH", "SC", "SD"}
 _WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*\.?)")
-_TITLECASE = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*")
+# Capitalised name words, also O'Connor, McAllister, DeShawn, Abernethy-Small.
+_TITLECASE = re.compile(r"(?:[A-Z]['’])?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'’][A-Z]?[a-z]+)*")
+_NAME_WORD = r"(?:[A-Z]['’])?[A-Z][a-z]+(?:[A-Z][a-z]+)?"
 _TITLE_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 _PLACE_CUE = re.compile(r"\b(?:in|near|to|from|at|visiting|outside|around|In|From|Near)[ \t]+$")
 _MONTHS_WEEKDAYS = {
@@ -64,9 +66,11 @@ class PHIRules:
         cased = {row["list"]: set(row["words"]) for row in names}
         self.places = cased.get("places", set())
         self.major_places = cased.get("major_places", set())
-        for needed in ("titles", "name_fields", "by_verbs", "signature_verbs", "relations", "credentials", "not_names", "term_heads"):
+        for needed in ("titles", "name_fields", "by_verbs", "signature_verbs", "relations", "credentials", "not_names", "term_heads",
+                       "not_places"):
             self.words.setdefault(needed, set())
         self.not_names = {w.lower() for w in self.words["not_names"]}
+        self.not_places = self.words["not_places"]
         self.credentials = self.words["credentials"]
         self.titles = {t.rstrip(".") for t in self.words["titles"]}
         self._compile_cues()
@@ -83,22 +87,28 @@ class PHIRules:
         self.relation_cue = re.compile(rf"\b(?:{alternation(relations)})(?:['’]s)?,?[ \t]+(?:(?:is|named|called)[ \t]+)?")
         self.patient_cue = re.compile(r"\b(?:[Pp]atient|[Pp]t\.?|PATIENT)[ \t]+(?=[A-Z][a-z]|[a-z]\.[ \t]?[a-z])")
         self.credential_after = re.compile(rf",?[ \t]*(?:{alternation(self.credentials)})(?![A-Za-z])")
-        heads = alternation(self.words["term_heads"])
+        # "Glasgow Coma Scale", "Bell's Palsy": heads are also written capitalised.
+        heads = alternation({w for word in self.words["term_heads"] for w in (word, word.capitalize())})
         self.clinical_term = re.compile(
             rf"\b[A-Z][a-z]+(?:['’]s)?(?:[- ][A-Z][a-z]+(?:['’]s)?)*[ \t]+(?:{heads})\b"
         )
-        self.name_pair = re.compile(r"(?=\b([A-Z][a-z]+)[ \t]+([A-Z][a-z]+|[A-Z]\.)(?:[ \t]+([A-Z][a-z]+(?:-[A-Z][a-z]+)?))?\b)")
+        self.name_pair = re.compile(
+            rf"(?=\b([A-Z][a-z]+)[ \t]+({_NAME_WORD}|[A-Z]\.)(?:[ \t]+({_NAME_WORD}(?:-[A-Z][a-z]+)?))?\b)")
+        # "message from leo martin": who wrote or called, after the kind of contact.
+        self.from_cue = re.compile(
+            r"\b(?i:message|call|phone call|e-?mail|letter|note|referral|voicemail|fax|text|page)[ \t]+(?:from|by)[ \t]+")
 
     # --- names ---------------------------------------------------------------------------
     def _is_name_word(self, bare: str, lower: str, first: bool, after_initial: bool) -> bool:
         """Whether `bare` can be part of a name after a cue. `lower` is "any", "lexicon" or
-        "strict" (capitalised words too must be in the name lexicons: "Patient Education")."""
+        "strict" (a capitalised first word too must be in the name lexicons: "Patient Education";
+        the words after it need not: "patient Ana Lima")."""
         low = bare.lower()
         if bare in self.credentials or bare in self.titles:
             return False
         in_lexicon = low in self.first_names or low in self.last_names
         if _TITLECASE.fullmatch(bare) or (bare.isupper() and bare.isalpha() and len(bare) >= 2):
-            if lower == "strict":
+            if lower == "strict" and (first or after_initial):
                 return in_lexicon
             return in_lexicon or (low not in STOP_WORDS and low not in self.not_names)
         if low in self.not_names:
@@ -143,8 +153,10 @@ class PHIRules:
         if start is None or (after_initial and words == 1):
             return None
         if comma and words == 1:
-            m = re.match(r",[ \t]?([A-Z][a-z]+|[A-Z]{2,})\b", text[end:end + 40])
-            if m and m.group(1).lower() in self.first_names:
+            # "LAST, FIRST": any capitalised first name after a field label ("Patient: O'Connor, Declan P.")
+            m = re.match(rf",[ \t]?({_NAME_WORD}|[A-Z]{{2,}})(?:[ \t][A-Z]\.?(?!\w))?", text[end:end + 40])
+            known = m and m.group(1).lower() in self.first_names
+            if m and (known or (lower == "any" and self._is_name_word(m.group(1), "any", False, False))):
                 end += m.end()
         return start, end
 
@@ -166,6 +178,8 @@ class PHIRules:
         for m in self.signature_cue.finditer(text):
             take(m.end(), "any")
         for m in self.patient_cue.finditer(text):
+            take(m.end(), "strict")
+        for m in self.from_cue.finditer(text):
             take(m.end(), "strict")
         for m in self.relation_cue.finditer(text):
             span = take(m.end(), "strict")
@@ -238,15 +252,18 @@ class PHIRules:
         candidates.extend(self._addressee(text, candidates))
         candidates.extend(self._places(text))
         candidates.extend(self.find_names(text))
+        return merge_candidates(self.without_clinical_terms(text, candidates))
+
+    def without_clinical_terms(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
+        """The candidates less the names and places inside an eponymous clinical term ("Foley catheter")."""
         protected = [m.span() for m in self.clinical_term.finditer(text)]
-        candidates = [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
-        return merge_candidates(candidates)
+        return [c for c in candidates if c[2] not in ("NAME", "LOCATION") or not _overlaps(c, protected)]
 
     def _is_place(self, value: str) -> bool:
         if not value[:1].isalpha() or value.isupper():
             return True  # a street number, ZIP code or state code
-        first = value.split()[0].rstrip(".,").lower()
-        return first not in self.not_names and first.capitalize() not in self.titles
+        first = value.split()[0].rstrip(".,")
+        return first.lower() not in self.not_names and first.capitalize() not in self.titles and first not in self.not_places
 
     def _after_place(self, text: str, candidates: List[Candidate]) -> List[Candidate]:
         """ "St. Agnes Hospital, Baltimore" / "44 Cedar Lane, Quincy": the city after a place."""

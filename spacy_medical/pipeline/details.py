@@ -9,8 +9,9 @@ Spans come from two sources, chosen per label by `sources` (measured on MACCROBA
 docs/details.md):
 - "rules": regex rules (`rules/details_attributes.jsonl`) and TEST names
   (`rules/details_tests.jsonl`), loaded in `initialize` and written by `to_disk`;
-- "model": the spans a trained `spancat` placed before this component wrote to
-  `doc.spans[model_spans_key]` (configs/details_spancat.cfg);
+- "model": the spans a trained span model placed before this component wrote to
+  `doc.spans[model_spans_key]`: the CNN NER `medical_details_ner` (configs/details_ner.cfg, the
+  one chosen on dev) or the `spancat` (configs/details_spancat.cfg);
 - "both": the union, longer span first where they overlap.
 A Doc without `model_spans_key` (no span model in the pipeline) takes every label from the rules.
 """
@@ -289,8 +290,9 @@ def make_details_scorer() -> Callable[..., Dict[str, Any]]:
     return lambda examples, **kwargs: spancat_score(examples, spans_key="attributes", allow_overlap=False)
 
 
-# Chosen on MACCROBAT dev by `spacy-medical evaluate-details` ("chosen_sources" in metrics/details.json).
-DEFAULT_SOURCES = {"DOSE": "both", "ROUTE": "rules", "FREQUENCY": "rules", "DURATION": "rules", "VALUE": "both", "TEST": "both", "PROCEDURE": "model"}
+# Chosen on MACCROBAT dev by `spacy-medical evaluate-details` ("chosen_sources" in metrics/details.json),
+# for the span model chosen there ("chosen_model": the CNN NER of configs/details_ner.cfg).
+DEFAULT_SOURCES = {"DOSE": "rules", "ROUTE": "rules", "FREQUENCY": "rules", "DURATION": "both", "VALUE": "rules", "TEST": "both", "PROCEDURE": "model"}
 
 FACTORY_META = dict(
     default_config={

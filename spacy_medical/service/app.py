@@ -1,26 +1,31 @@
 """The FastAPI application of `spacy-medical serve`: `create_app(nlp, ...)`.
 
 Endpoints: `GET /health`, `POST /annotate`, `POST /summarize`, `POST /fhir`, `POST /render`
-(the page's HTML of a record), `GET /` (the page) and the OpenAPI docs at `/docs`.
+(the page's HTML of a record), `POST /deidentify`, `POST /link` (when the pipeline has
+`medical_linker`), `GET /` (the page) and the OpenAPI docs at `/docs`.
 Every POST takes one note `{"note_id", "text"}` or a list of up to 256. Records are the batch
-annotator's records, built by its own code (see `worker.py`).
+annotator's records, built by its own code (see `worker.py`): `/deidentify` answers the records of
+`spacy-medical deidentify`, and `?deidentify=true` on the other POSTs those of
+`spacy-medical annotate --deidentify` (the pipeline runs on the de-identified text).
 """
 import json
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from spacy.language import Language
 
 from ..batch.local import DEFAULT_CHUNK_CHARS, model_info
+from ..batch.deidentify import deid_pipeline
 from ..errors import Errors
 from ..io.fhir import record_to_bundle
 from ..io.render import legend, render_record
+from ..io.exports import NoteRecord
 from .models import MAX_NOTES, OPENAPI_BODY, Note, RequestProblem, note_records, parse_notes, read_body
 from .security import AccessLog, api_key_matches
 from .worker import InferenceWorker, ServerBusy
@@ -33,6 +38,10 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# Record keys that `/link` answers for each entity (the concept linker's fields and the span).
+_LINK_FIELDS = ("text", "label", "start_char", "end_char", "kb_id", "concept_name", "codes")
+_DEIDENTIFY_QUERY = Query(False, description="Annotate the de-identified text (as `spacy-medical annotate "
+                          "--deidentify`): the record carries that text and its PHI spans; no original PHI remains.")
 
 
 def _problem_response(status: int, detail: List[Dict[str, Any]], headers: Optional[Dict[str, str]] = None) -> JSONResponse:
@@ -67,11 +76,18 @@ def create_app(
     body_limit = max_body_bytes or max(1 << 20, min(max_notes * max_chars * 2, 256 << 20))
     worker = InferenceWorker(nlp, max_batch_notes=max_batch_notes, max_wait_s=max_wait_s,
                              max_pending_notes=max_pending_notes)
+    # `medical_deid` alone, with the settings of the pipeline's own one when it has one: the
+    # pipeline of `spacy-medical deidentify`, in a worker of its own.
+    deid_settings = nlp.get_pipe_config("medical_deid") if "medical_deid" in nlp.pipe_names else {}
+    deid_worker = InferenceWorker(
+        deid_pipeline("blank", mode=deid_settings.get("mode", "mask"), key_env=deid_settings.get("key_env")),
+        max_batch_notes=max_batch_notes, max_wait_s=max_wait_s, max_pending_notes=max_pending_notes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         worker.close()
+        deid_worker.close()
 
     # FastAPIOffline: /docs and /redoc from assets in the package, not from a CDN (works offline).
     app = FastAPIOffline(
@@ -84,15 +100,31 @@ def create_app(
     )
     app.state.worker = worker
 
-    async def annotate_request(request: Request) -> Tuple[List[Dict[str, Any]], List[str], bool]:
-        """Check the key, read and check the notes, annotate them: RETURNS (records, texts, single)."""
+    async def read_notes(request: Request) -> Tuple[List[NoteRecord], bool]:
+        """Check the key, read and check the notes: RETURNS (input records, single)."""
         if api_key is not None and not api_key_matches(request.headers.get("authorization"), api_key):
             raise RequestProblem(401, [{"loc": ["header", "authorization"], "msg": Errors.E606, "type": "unauthorized"}])
         body = await read_body(request, body_limit)
         notes, single = parse_notes(body, request.headers.get("content-type", ""), max_chars, max_notes)
         request.state.notes = len(notes)
-        records = await worker.annotate(note_records(notes))
-        return records, [note.text for note in notes], single
+        return note_records(notes), single
+
+    async def annotate_request(request: Request, deidentify: bool = False) -> Tuple[List[Dict[str, Any]], List[str], bool]:
+        """Read the notes and annotate them: RETURNS (records, the texts they refer to, single).
+
+        With `deidentify`, the pipeline runs on each note's de-identified text and the record
+        carries that text and its PHI spans, as in `spacy-medical annotate --deidentify`."""
+        inputs, single = await read_notes(request)
+        if not deidentify:
+            return await worker.annotate(inputs), [record.text for record in inputs], single
+        cleaned = await deid_worker.annotate(inputs)
+        # The reader's flags describe the note as it came in; the text is the de-identified one.
+        clean_inputs = [NoteRecord(row=r.row, note_id=r.note_id, text=c["text"], flags=r.flags)
+                        for r, c in zip(inputs, cleaned) if c["status"] == "ok"]
+        annotated = iter(await worker.annotate(clean_inputs))
+        records = [{**next(annotated), "text": c["text"], "phi": c["phi"]} if c["status"] == "ok" else c
+                   for c in cleaned]
+        return records, [record.get("text", "") for record in records], single
 
     @app.exception_handler(RequestProblem)
     async def _bad_request(request: Request, err: RequestProblem) -> JSONResponse:
@@ -110,47 +142,55 @@ def create_app(
                 "max_chars": max_chars, "max_notes": max_notes, "auth_required": api_key is not None}
 
     @app.post("/annotate", tags=["notes"], openapi_extra=OPENAPI_BODY)
-    async def annotate(request: Request) -> JSONResponse:
+    async def annotate(request: Request, deidentify: bool = _DEIDENTIFY_QUERY) -> JSONResponse:
         """Annotate notes: records in the batch annotator's JSONL schema (a list for a list).
 
         A note that makes a component fail gets `status: "failed"` and an `error`, the others
         are annotated as usual."""
-        records, _, single = await annotate_request(request)
+        records, _, single = await annotate_request(request, deidentify)
         # Records are plain JSON already (the batch job writes them with json.dumps).
         return JSONResponse(records[0] if single else records)
 
     @app.post("/summarize", tags=["notes"], openapi_extra=OPENAPI_BODY)
-    async def summarize(request: Request) -> JSONResponse:
+    async def summarize(request: Request, deidentify: bool = _DEIDENTIFY_QUERY) -> JSONResponse:
         """The summary of each note: its text and its problems, symptoms, negatives, medications."""
-        records, _, single = await annotate_request(request)
-        answers = []
-        for record in records:
-            answer = {key: record[key] for key in ("row", "note_id", "status") if key in record}
-            if record["status"] == "ok":
-                summary = record.get("summary") or {}
-                # `units` are the summarizer's internal sentence scores, not part of a summary.
-                answer["summary"] = {k: v for k, v in summary.items() if k != "units"} or None
-            else:
-                answer["error"] = record.get("error")
-            answers.append(answer)
+        records, _, single = await annotate_request(request, deidentify)
+        answers = [_part_of_record(record, "summary", _readable_summary) for record in records]
         return JSONResponse(answers[0] if single else answers)
 
     @app.post("/fhir", tags=["notes"], openapi_extra=OPENAPI_BODY,
               responses={200: {"content": {"application/fhir+json": {}}}})
-    async def fhir(request: Request) -> Response:
+    async def fhir(request: Request, deidentify: bool = _DEIDENTIFY_QUERY) -> Response:
         """FHIR R4: a Bundle per note (a list of notes: a collection Bundle of those Bundles)."""
-        records, _, single = await annotate_request(request)
+        records, _, single = await annotate_request(request, deidentify)
         bundles = [record_to_bundle(record) for record in records]
         body = bundles[0] if single else {"resourceType": "Bundle", "type": "collection",
                                           "entry": [{"resource": bundle} for bundle in bundles]}
         return Response(json.dumps(body, ensure_ascii=True), media_type="application/fhir+json")
 
     @app.post("/render", tags=["page"], openapi_extra=OPENAPI_BODY, response_class=HTMLResponse)
-    async def render(request: Request) -> HTMLResponse:
+    async def render(request: Request, deidentify: bool = _DEIDENTIFY_QUERY) -> HTMLResponse:
         """The page's HTML of each annotated note (the same renderer as `annotate --html`)."""
-        records, texts, _ = await annotate_request(request)
+        records, texts, _ = await annotate_request(request, deidentify)
         html = "".join(render_record(text, record) for text, record in zip(texts, records))
         return HTMLResponse(html, headers=_PAGE_HEADERS)
+
+    @app.post("/deidentify", tags=["notes"], openapi_extra=OPENAPI_BODY)
+    async def deidentify(request: Request) -> JSONResponse:
+        """De-identify notes: the records of `spacy-medical deidentify`, with the de-identified
+        `text` and the `phi` spans (label and offsets into that text, never the original string)."""
+        inputs, single = await read_notes(request)
+        records = await deid_worker.annotate(inputs)
+        return JSONResponse(records[0] if single else records)
+
+    if "medical_linker" in nlp.pipe_names:
+        @app.post("/link", tags=["notes"], openapi_extra=OPENAPI_BODY)
+        async def link(request: Request, deidentify: bool = _DEIDENTIFY_QUERY) -> JSONResponse:
+            """The concept of each entity: `kb_id` (a CURIE), `concept_name` and `codes` (vocabulary
+            -> id), with the entity's text, label and offsets (empty `kb_id`: nothing good enough)."""
+            records, _, single = await annotate_request(request, deidentify)
+            answers = [_part_of_record(record, "entities", _linked_entities) for record in records]
+            return JSONResponse(answers[0] if single else answers)
 
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace(
         '<div id="legend"></div>', f'<div id="legend">{legend()}</div>')
@@ -160,12 +200,32 @@ def create_app(
         return HTMLResponse(page, headers=_PAGE_HEADERS)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    known = {"/", "/health", "/annotate", "/summarize", "/fhir", "/render", "/docs", "/redoc",
+    known = {"/", "/health", "/annotate", "/summarize", "/fhir", "/render", "/deidentify", "/link", "/docs", "/redoc",
              "/openapi.json", "/docs/oauth2-redirect", *(f"/static/{p.name}" for p in STATIC.iterdir()),
              *(f"/static-offline-docs/{name}" for name in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"))}
     app.add_middleware(AccessLog, known_paths=known)
     _register_note_schema(app)
     return app
+
+
+def _part_of_record(record: Dict[str, Any], key: str, part: Callable[[Dict[str, Any]], Any]) -> Dict[str, Any]:
+    """An answer with a record's row, note_id and status, and `key`: `part(record)` for an
+    annotated note, or the record's `error` for a failed one."""
+    answer = {name: record[name] for name in ("row", "note_id", "status") if name in record}
+    if record["status"] == "ok":
+        answer[key] = part(record)
+    else:
+        answer["error"] = record.get("error")
+    return answer
+
+
+def _readable_summary(record: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    # `units` are the summarizer's internal sentence scores, not part of a summary.
+    return {k: v for k, v in (record.get("summary") or {}).items() if k != "units"} or None
+
+
+def _linked_entities(record: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [{name: ent[name] for name in _LINK_FIELDS if name in ent} for ent in record["entities"]]
 
 
 def _register_note_schema(app: FastAPI) -> None:

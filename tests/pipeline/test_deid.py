@@ -8,8 +8,9 @@ import spacy
 from spacy.language import Language
 
 import spacy_medical.registry  # noqa: F401
-from spacy_medical.deid_data import generate_phi_notes, markup_to_records, parse_markup, read_phi_records
-from spacy_medical.deidentify import deid_parts, deid_pipeline
+from spacy_medical.training.deid_data import (add_world_surnames, generate_phi_notes, markup_to_records, parse_markup,
+                                              read_phi_records)
+from spacy_medical.batch.deidentify import deid_parts, deid_pipeline
 from spacy_medical.evaluate.deid import evaluate_deid
 from spacy_medical.io.corpora import corpora_dir
 from spacy_medical.pipeline.deid import deidentify_doc_record
@@ -203,6 +204,19 @@ def test_handwritten_set_meets_targets(nlp):
     assert scores["clinical_terms_kept"] >= 0.97
 
 
+@pytest.mark.parametrize("name", ["holdout", "holdout2"])
+def test_hold_out_sets_match_their_markup(name):
+    assert read_phi_records(f"corpus/deid/{name}.jsonl") == markup_to_records(f"corpus/deid/{name}.txt")
+
+
+def test_world_surnames_leave_out_common_words(tmp_path):
+    lexicon, common = tmp_path / "phi_lexicons.jsonl", tmp_path / "vocab.txt"
+    lexicon.write_text('{"list": "first_names", "words": ["Ada"]}\n{"list": "last_names", "words": ["Smith"]}\n')
+    common.write_text("the\nobi\nbridge\n")
+    assert add_world_surnames(lexicon, common, locales=["en_NG"]) > 5
+    last = next(row["words"] for row in map(json.loads, lexicon.read_text().splitlines()) if row["list"] == "last_names")
+    assert {"Smith", "Okafor", "Adeyemi"} <= set(last) and "Obi" not in last
+
 @pytest.mark.corpora
 def test_generator_is_deterministic():
     try:
@@ -240,6 +254,101 @@ def test_cli_annotate_deidentify(tmp_path):
     assert result.exit_code == 0, result.output
     assert "read 1, annotated 1, failed 0" in result.output
     assert "Okafor" not in out.read_text() and "B7730214" not in out.read_text()
-    refused = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
-                                       "--html", str(tmp_path / "r.html")])
-    assert refused.exit_code == 2 and not (tmp_path / "r.html").exists()
+    report = tmp_path / "r.html"
+    with_html = CliRunner().invoke(app, ["annotate", str(export), str(out), "--model", "blank", "--deidentify",
+                                         "--html", str(report), "--overwrite"])
+    assert with_html.exit_code == 0, with_html.output
+    # The report shows the de-identified text only.
+    assert "[NAME]" in report.read_text() and "[ID]" in report.read_text()
+    assert "Okafor" not in report.read_text() and "B7730214" not in report.read_text()
+
+
+def test_cli_deidentify_writes_every_note_with_an_accounting_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_medical.cli import app
+
+    export = tmp_path / "notes.csv"
+    export.write_text('note_id,text\nn1,"Caller: Rose Quill, (617) 555-0183."\nn2,"No PHI, cough for 3 days."\n')
+    result = CliRunner().invoke(app, ["deidentify", str(export), str(tmp_path / "clean.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "read 2, annotated 2, failed 0" in result.output
+    output = (tmp_path / "clean.jsonl").read_text()
+    assert "Quill" not in output and "555-0183" not in output and "cough for 3 days" in output
+
+
+@pytest.mark.parametrize("error", [KeyError("Patient Jane Roe"), ValueError("notes.csv, row 3: no 'text' field")])
+def test_cli_deidentify_job_errors_exit_2_without_note_text(tmp_path, monkeypatch, error):
+    from typer.testing import CliRunner
+
+    import spacy_medical.cli.deidentify as cli
+    from spacy_medical.cli import app
+
+    def stopped(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(cli, "annotate", stopped)
+    export = tmp_path / "notes.csv"
+    export.write_text('note_id,text\nn1,"Patient Jane Roe seen."\n')
+    result = CliRunner().invoke(app, ["deidentify", str(export), str(tmp_path / "clean.jsonl")])
+    assert result.exit_code == 2 and "Jane" not in result.output
+    assert ("KeyError" in result.output) if isinstance(error, KeyError) else ("row 3" in result.output)
+
+
+# General categories added for issue 33 (invented examples; none is taken from an evaluation set).
+GENERAL_PHI = [
+    ("Discharged to Willowbrook Assisted Living on Tuesday.", "Willowbrook Assisted Living"),
+    ("She was at the Harborview Senior Living when it happened.", "Harborview Senior Living"),
+    ("Records from Lakeside Medical Group were reviewed.", "Lakeside Medical Group"),
+    ("Seen at Blue Ridge Health Care System last year.", "Blue Ridge Health Care System"),
+    ("Transferred from St. Brendan's this morning.", "St. Brendan's"),
+    ("Outside films from Mercy-Vale Hospital of Camden.", "Mercy-Vale Hospital of Camden"),
+    ("Pt fell at Safeway while shopping.", "Safeway"),
+    ("He was found at the Amtrak station at night.", "Amtrak station"),
+    ("Single car crash on Route 27 near the exit.", "Route 27"),
+    ("Lives alone in Ashcombe with a cat.", "Ashcombe"),
+    ("She is a resident of Wexford Falls.", "Wexford Falls"),
+    ("Works nights at Costco as a stocker.", "Costco"),
+    ("Mail to 3/17 Harbour St, Manly NSW 2095.", "3/17 Harbour St"),
+    ("Mail to 3/17 Harbour St, Manly NSW 2095.", "2095"),
+    ("Home address: 9 Kingsley Road, Leeds LS6 2AB.", "LS6 2AB"),
+    ("Clinic in Ottawa, ON K2P 1L4.", "K2P 1L4"),
+    ("Office at 510 Fulton Ave SE, Atlanta.", "510 Fulton Ave SE"),
+    ("Letters go to Chesterfield Gardens, not the old flat.", "Chesterfield Gardens"),
+    ("Call her on 0131 496 0812 after six.", "0131 496 0812"),
+    ("Mobile (0113) 496 0551.", "(0113) 496 0551"),
+    ("Results at portal.northfieldhealth.org/r/7731 today.", "portal.northfieldhealth.org/r/7731"),
+    ("He is a ninety-four year old retired farmer.", "ninety-four"),
+    ("AGE: 93Y   SEX: F", "93"),
+    ("NHS number 943 476 5919 confirmed.", "943 476 5919"),
+    ("Medicare 5512 77310 2 on file.", "5512 77310 2"),
+    ("Patient: O'Donnell, Maeve R.   DOB: 02/02/1950", "O'Donnell, Maeve R."),
+    ("Seen with Dr. McFadden today.", "McFadden"),
+    ("Voicemail from tess walker about refills.", "tess walker"),
+    ("Patient Ines Quaresma arrived late.", "Ines Quaresma"),
+    ("Her sitter dana stayed overnight.", "dana"),
+    ("i'm doctor patel, nice to meet you.", "patel"),
+    ("Thanks for the update.\nBest, Noreen", "Noreen"),
+    ("Will recheck potassium in 2 days. -kt", "kt"),
+]
+NOT_PHI = [
+    "Admitted to Neurology for observation.",
+    "Referred to Cardiology for an echo.",
+    "Started St. John's wort on her own.",
+    "Meds given at 0800 1400 2000 per schedule.",
+    "MR arthrogram of the right hip was normal.",
+    "Glasgow Coma Scale 15, no Tinel sign.",
+    "Transferred to the Department of Surgery.",
+]
+
+
+@pytest.mark.parametrize("text,phi", GENERAL_PHI)
+def test_general_phi_categories(nlp, text, phi):
+    doc = nlp(text)
+    assert phi in {span.text for span in doc.spans["phi"]} or not re.search(re.escape(phi), doc._.deidentified), phi
+
+
+@pytest.mark.parametrize("text", NOT_PHI)
+def test_general_rules_leave_clinical_text(nlp, text):
+    doc = nlp(text)
+    assert [span.text for span in doc.spans["phi"]] == [], text

@@ -212,3 +212,22 @@ def test_learned_linker_needs_weights():
         details.initialize(link_weights={})
     with pytest.raises(ValueError, match="unknown linker"):
         spacy.blank("en").add_pipe("medical_details", config={"linker": "magic"})
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Started oral carnitine 1 g twice daily.", [("oral", "ROUTE"), ("1 g twice daily", "DOSE")]),
+        ("Subcutaneous nodule; CT with intravenous contrast; NYHA class IV.", []),
+        ("Insulin intravenous drip, then 3 x 250 mg/day for the last 2 weeks.", [("intravenous drip", "ROUTE"), ("3 x 250 mg/day", "DOSE"), ("last 2 weeks", "DURATION")]),
+        ("A dose of 64 Gy in 30 fractions after 6 months of follow-up.", [("64 Gy in 30 fractions", "DOSE"), ("6 months", "DURATION")]),
+        ("After 3 months the INR was 6.9 (elevated); INR 2 weeks later.", [("6.9", "VALUE"), ("elevated", "VALUE")]),
+        ("Within the normal range; she was in the high-dose arm.", []),
+        ("He underwent a laparoscopic cholecystectomy and hemodialysis.", [("laparoscopic cholecystectomy", "PROCEDURE"), ("hemodialysis", "PROCEDURE")]),
+    ],
+)
+def test_rules_tuned_on_dev(text, expected):
+    """The DOSE, ROUTE, DURATION, VALUE and PROCEDURE rules added in the second round (invented sentences)."""
+    doc = details_nlp(drugs=())(text)
+    found = [(s.text, s.label_) for s in doc.spans["attributes"]] + [(e.text, e.label_) for e in doc.ents if e.label_ == "PROCEDURE"]
+    assert found == expected

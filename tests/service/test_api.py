@@ -71,7 +71,7 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/annotate", "/summarize", "/fhir", "/render"])
+@pytest.mark.parametrize("path", ["/annotate", "/summarize", "/fhir", "/render", "/deidentify"])
 @pytest.mark.parametrize("what,body,headers,status,words", HOSTILE, ids=[h[0] for h in HOSTILE])
 def test_hostile_request_gets_a_4xx_naming_the_problem(client, path, what, body, headers, status, words):
     response = client.post(path, content=body, headers=headers)

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from service_notes import SECRET
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -47,6 +48,15 @@ def test_page_annotates_a_note_in_chromium(live_server, tmp_path):
         assert {"uncertain", "historical", "family"} <= classes
         assert "Ruled out (negated)" in driver.find_element(By.CSS_SELECTOR, "#result aside").text
         assert driver.find_element(By.ID, "status").text == ""
+        # The de-identify switch: the note comes back masked, still annotated.
+        box.clear()
+        box.send_keys(f"Seen by Dr. {SECRET} on 03/04/2026. " + NOTE)
+        driver.find_element(By.ID, "deidentify").click()
+        driver.find_element(By.ID, "annotate").click()
+        WebDriverWait(driver, 30).until(lambda d: "[NAME]" in d.find_element(By.ID, "result").text)
+        shown = driver.find_element(By.ID, "result").text
+        assert SECRET not in shown and "03/04/2026" not in shown and "[DATE]" in shown
+        assert driver.find_elements(By.CSS_SELECTOR, disease)
         errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
         assert not errors, errors
         out = Path(os.environ.get("ARTIFACTS") or tmp_path)

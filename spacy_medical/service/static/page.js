@@ -9,6 +9,7 @@
   const status = document.getElementById("status");
   const keyRow = document.getElementById("key-row");
   const key = document.getElementById("api-key");
+  const deidentify = document.getElementById("deidentify");
 
   function headers(contentType) {
     const h = {"Accept": "text/html, application/json"};
@@ -28,7 +29,7 @@
     status.className = "";
     status.textContent = "Annotating\u2026";
     try {
-      const response = await fetch("render", {
+      const response = await fetch(deidentify.checked ? "render?deidentify=true" : "render", {
         method: "POST", headers: headers("application/json"),
         body: JSON.stringify({note_id: "page", text: text.value}),
       });

@@ -14,12 +14,12 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .errors import Errors
-from .pipeline.deid import deidentify_doc_record
+from ..errors import Errors
+from ..pipeline.deid import deidentify_doc_record
 
 
 def deid_pipeline(model: Union[str, Path, Language] = "blank", *, mode: str = "mask", key_env: Optional[str] = None,
-                  replace_doc: bool = True) -> Language:
+                  replace_doc: bool = True, phi_model: Optional[Union[str, Path]] = None) -> Language:
     """A pipeline whose first component is `medical_deid`.
 
     model (Union[str, Path, Language]): "blank" (medical_deid on a blank English tokenizer), a
@@ -28,6 +28,7 @@ def deid_pipeline(model: Union[str, Path, Language] = "blank", *, mode: str = "m
     key_env (Optional[str]): Environment variable holding the surrogate key; None keeps the
         component's setting (SPACY_MEDICAL_DEID_KEY).
     replace_doc (bool): Later components see the de-identified text (for batch output).
+    phi_model (Optional[Union[str, Path]]): A trained PHI tagger unioned with the rules (None: rules only).
     RETURNS (Language): The pipeline.
     """
     if isinstance(model, Language):
@@ -45,7 +46,7 @@ def deid_pipeline(model: Union[str, Path, Language] = "blank", *, mode: str = "m
     for name in [n for n, pipe in nlp.pipeline if getattr(pipe, "__class__", None).__name__ == "Deidentifier"]:
         nlp.remove_pipe(name)
     nlp.add_pipe("medical_deid", first=True, config=config)
-    nlp.get_pipe("medical_deid").initialize()
+    nlp.get_pipe("medical_deid").initialize(phi_model=phi_model)
     return nlp
 
 

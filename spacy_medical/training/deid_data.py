@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from .errors import Errors
+from ..errors import Errors
 
 PHI_LABELS = ("NAME", "DATE", "AGE", "CONTACT", "ID", "LOCATION")
 _MARK = re.compile(r"\[\[([A-Z]+):(.+?)\]\]|\{\{(.+?)\}\}")
@@ -272,13 +272,42 @@ def generate_phi_notes(corpora: Path, split: str, seed: int = 0, limit: Optional
     return records
 
 
+def records_to_docbin(records: Iterable[Dict[str, Any]], output: Union[str, Path]) -> int:
+    """Write PHI records as a DocBin of `doc.ents` (labels of PHI_LABELS), the training data of a PHI `ner`.
+
+    Spans are snapped outward to token boundaries; a span that overlaps one already set is an
+    error (the generator never writes overlapping PHI), never a silent drop.
+
+    records (Iterable[Dict[str, Any]]): PHI records (see `read_phi_records`).
+    output (Union[str, Path]): The `.spacy` file.
+    RETURNS (int): The number of docs written.
+    """
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    docs = DocBin(store_user_data=False)
+    for record in records:
+        doc = nlp.make_doc(record["text"])
+        spans = [doc.char_span(s["start"], s["end"], label=s["label"], alignment_mode="expand") for s in record["phi"]]
+        try:
+            doc.set_ents(sorted(spans, key=lambda span: span.start))
+        except ValueError:
+            raise ValueError(Errors.E557.format(where=record.get("note_id", "?"))) from None
+        docs.add(doc)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    docs.to_disk(output)
+    return len(docs)
+
+
 def main() -> None:
-    """`python -m spacy_medical.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`."""
+    """`python -m spacy_medical.training.deid_data markup IN OUT` | `generate SPLIT OUT [--seed N] [--limit N]`
+    | `docbin IN.jsonl OUT.spacy`."""
     import argparse
 
-    from .io.corpora import corpora_dir
+    from ..io.corpora import corpora_dir
 
-    parser = argparse.ArgumentParser(prog="python -m spacy_medical.deid_data", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m spacy_medical.training.deid_data", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     markup = commands.add_parser("markup", help="marked-up notes -> PHI JSONL")
     markup.add_argument("input")
@@ -288,7 +317,13 @@ def main() -> None:
     generate.add_argument("output")
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--limit", type=int, default=None)
+    docbin = commands.add_parser("docbin", help="PHI JSONL -> DocBin of doc.ents (training data of a PHI ner)")
+    docbin.add_argument("input")
+    docbin.add_argument("output")
     args = parser.parse_args()
+    if args.command == "docbin":
+        print(f"{records_to_docbin(read_phi_records(args.input), args.output)} docs -> {args.output}")
+        return
     if args.command == "markup":
         records = markup_to_records(args.input)
     else:
@@ -332,3 +367,36 @@ def build_lexicons(names_path: Union[str, Path], output: Union[str, Path], major
     rows.append({"list": "major_places", "source": source, "words": sorted(major)})
     write_jsonl(rows, output)
     return len(places)
+
+
+# Faker person locales whose surnames are written in Latin letters: patients in US and UK notes
+# come from everywhere, and the en/en_US lists miss most of their surnames (Okafor, Banerjee).
+SURNAME_LOCALES = ("en_GB", "en_IE", "en_IN", "en_NG", "en_KE", "en_PK", "en_NZ", "es_ES", "es_MX", "pt_BR", "it_IT",
+                   "fr_FR", "de_DE", "nl_NL", "pl_PL", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "id_ID")
+
+
+def add_world_surnames(lexicon_path: Union[str, Path], common_words_path: Union[str, Path],
+                       locales: Iterable[str] = SURNAME_LOCALES) -> int:
+    """Add the surnames of Faker's `locales` to `last_names` in `phi_lexicons.jsonl`, in place.
+
+    Surnames that are common words (a whole word of `common_words_path`, one word a line, such as a
+    WordPiece vocab.txt: "Bridge", "Date", "Kidney") are left out, so that a capitalised word
+    after a first name is not taken for a surname.
+    RETURNS (int): The number of surnames added.
+    """
+    import importlib
+
+    common = {w.lower() for w in Path(common_words_path).read_text(encoding="utf-8").split()}
+    rows = [json.loads(line) for line in Path(lexicon_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    last = next(row for row in rows if row["list"] == "last_names")
+    known = {w.lower() for w in last["words"]}
+    added = set()
+    for locale in locales:
+        names = importlib.import_module(f"faker.providers.person.{locale}").Provider.last_names
+        for name in names:  # a tuple, or a dict of name -> weight
+            if re.fullmatch(r"[A-Z][a-zA-Z'-]+", name) and name.lower() not in known | common:
+                added.add(name)
+    last["words"] = sorted(set(last["words"]) | added)
+    last["source"] = f"Faker en_US + en person providers (MIT); surnames of {', '.join(locales)} that are not common words"
+    write_jsonl(rows, lexicon_path)
+    return len(added)
