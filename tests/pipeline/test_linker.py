@@ -269,3 +269,21 @@ def test_codes_reach_the_batch_record_the_csv_table_and_the_summary(nlp):
     assert [r["kb_id"] for r in entity_rows(record)] == ["MESH:D009203", "MESH:D001241"]
     medication = doc._.summary["medications"][0]
     assert (medication["text"], medication["kb_id"], medication["codes"]["MESH"]) == ("aspirin", "MESH:D001241", "D001241")
+
+
+def test_composite_scores_count_the_gold_ids_the_parts_find(nlp, tmp_path):
+    from spacy_medical.evaluate.linking import composite_scores, gold_mentions
+
+    pubtator = tmp_path / "gold.PubTator.txt"
+    pubtator.write_text(
+        "9|t|Breast and ovarian cancer.\n9|a|Aspirin.\n"
+        "9\t0\t25\tBreast and ovarian cancer\tDisease\tD001943|D010051\n9\t27\t34\tAspirin\tChemical\tD001241\n\n",
+        encoding="utf8",
+    )
+    mentions, _ = gold_mentions(pubtator, nlp)
+    linker = nlp.get_pipe("medical_linker")
+    scores = composite_scores(linker.kb, linker, mentions)
+    # The whole links to one of the two cancers; its parts find both.
+    assert (scores["mentions_with_several_ids"], scores["their_gold_ids"]) == (1, 2)
+    assert (scores["found_by_link"], scores["found_with_composite_links"]) == (0.5, 1.0)
+    assert (scores["mentions_split"], scores["parts_linked"], scores["parts_correct"]) == (1, 2, 1.0)
