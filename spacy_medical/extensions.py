@@ -12,8 +12,9 @@ from .pipeline.details import entity_attributes
 
 # name -> (object class, default)
 SPAN_EXTENSIONS: Dict[str, Any] = {**{name: False for name in ASSERTIONS}, "section": None, "value": None}
-# Set by medical_linker: vocabulary -> id, the concept's name, the top candidates.
-SPAN_EXTENSIONS.update({"codes": None, "concept_name": None, "candidates": None})
+# Set by medical_linker: vocabulary -> id, the concept's name, the top candidates, and one
+# link per part of a coordinated mention ("breast and ovarian cancer").
+SPAN_EXTENSIONS.update({"codes": None, "concept_name": None, "candidates": None, "composite_links": None})
 DOC_EXTENSIONS: Dict[str, Any] = {"summary": None, "note_id": None, "deidentified": None, "patient_id": None,
                                   "attribute_links": None,
                                   # suggestions set by medical_diagnoses (None when the pipe did not run)

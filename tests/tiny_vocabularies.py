@@ -10,6 +10,9 @@ MESH = (
     "D006261\tHeadache\tC23.888.592.612.441\tCephalalgia\n"
     "D001241\tAspirin\tD02.455.426.559.389.657.410.595.125\tAcetylsalicylic Acid\n"
     "D008775\tMethylprednisolone\tD04.210.500.745.432.769\t\n"
+    "D010051\tOvarian Neoplasms\tC04.588.322.455\tOvarian Cancer\n"
+    "D051437\tRenal Insufficiency\tC12.777.419.780\tRenal Failure|Kidney Failure\n"
+    "D017093\tLiver Failure\tC06.552.380\tHepatic Failure\n"
 )
 HUMAN_DO = '"id"\t"label"\t"subClassOf"\n"DOID:5844"\t"myocardial infarction"\t"coronary artery disease"\n"DOID:9999"\t"frobnitz syndrome"\t"syndrome"\n'
 MESH_IN_DO = '"id"\t"label"\t"xrefs"\n"DOID:5844"\t"myocardial infarction"\t"MESH:D009203"\n'

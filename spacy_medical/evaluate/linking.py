@@ -8,6 +8,8 @@
 - Ranking weights and the NIL threshold are chosen on dev, with a KB whose aliases and priors come
   from train only; test is scored with the shipped KB (train + dev). Test is never used to build
   or tune anything.
+- Composite mentions ("breast and ovarian cancer": D001943|D010051): the share of their gold ids
+  found by the mention's link alone, and by the link plus `composite_links` (one link per part).
 - End to end (BioCreative V DNER): per abstract, the set of MeSH codes of the pipeline's DISEASE
   and SYMPTOM entities against the set of gold Disease ids; micro P/R/F over abstracts.
 """
@@ -150,6 +152,25 @@ def recall_at_k(kb: ConceptKB, mentions: Sequence[GoldMention], pools: Sequence[
     return result
 
 
+def composite_scores(kb: ConceptKB, linker: MedicalLinker, mentions: Sequence[GoldMention]) -> Dict[str, object]:
+    """Gold ids of mentions with several found by the link alone and with the composite parts'
+    links; and of all parts linked (on mentions with a gold id), the share whose MeSH id is gold."""
+    spans = [m.span for m in mentions]
+    links = [mesh_code(kb, linker.best(candidates)) for candidates in linker.link(spans)]
+    parts = [[mesh_code(kb, linker.best(ranked)) for _, ranked in p] if p else [] for p in linker.link_composites(spans)]
+    several = [i for i, m in enumerate(mentions) if len(mentions[i].gold) > 1]
+    gold_ids = sum(len(mentions[i].gold) for i in several)
+    alone = sum(len(mentions[i].gold & {links[i]}) for i in several)
+    together = sum(len(mentions[i].gold & {links[i], *parts[i]}) for i in several)
+    linked_parts = [(code, m.gold) for m, codes in zip(mentions, parts) if m.gold for code in codes if code]
+    return {
+        "mentions_with_several_ids": len(several), "their_gold_ids": gold_ids,
+        "found_by_link": round(alone / max(gold_ids, 1), 4), "found_with_composite_links": round(together / max(gold_ids, 1), 4),
+        "mentions_split": sum(1 for m, p in zip(mentions, parts) if p and m.gold), "parts_linked": len(linked_parts),
+        "parts_correct": round(sum(code in gold for code, gold in linked_parts) / max(len(linked_parts), 1), 4),
+    }
+
+
 def document_concepts(nlp: Language, path: Path, thresholds: Optional[Sequence[float]] = None) -> Dict[str, object]:
     """BioCreative V DNER: micro P/R/F of per-abstract sets of disease MeSH ids.
 
@@ -237,6 +258,7 @@ def evaluate_linking(corpora: Path, kb_path: Path, model: Optional[str] = None) 
             "recall_at_50": recall_at_k(kb, mentions, pools, POOL),
             "baseline_train_dictionary": baseline_accuracy(dictionary_baseline(dictionary_files), mentions),
             "baseline_train_dictionary_and_mesh": baseline_accuracy(dictionary_baseline(dictionary_files, mesh_path), mentions),
+            "composite": composite_scores(kb, linker, mentions),
         }
         if model:
             # The NIL threshold for whole pipelines is chosen on dev, where the NER's false

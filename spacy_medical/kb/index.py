@@ -7,6 +7,9 @@ found:
   variants and "anti-inflammatory"/"anti inflammatory" meet;
 - character trigram TF-IDF over every alias with cosine nearest neighbours (a sparse matrix
   product), which finds misspellings and partial names.
+The search runs over the aliases of the mention's semantic groups only (a DISEASE mention never
+spends time on the 70% of the index that names drugs), so the nearest neighbours are the nearest
+compatible ones.
 Each candidate concept is scored by its best cosine (1 for an exact alias-table hit) plus a
 weighted prior: the share of training mentions with the same normalised surface that were annotated with
 it (BC5CDR train and dev, never test).
@@ -17,6 +20,7 @@ scikit-learn fits the TF-IDF when the KB is built; a loaded KB applies it with n
 pipeline load time. tests/pipeline/test_linker.py checks that both give the same cosines.
 """
 import bisect
+import heapq
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,8 @@ from ..errors import Errors
 # scikit-learn (the `linking` extra) is imported only to build a KB.
 
 GROUPS = ("disease", "symptom", "drug")
+# A set of groups as bits, so that a concept's groups are checked with one `&`.
+GROUP_BITS = {group: 1 << i for i, group in enumerate(GROUPS)}
 # Longer mentions are cut before candidate generation: no concept name is that long, and a
 # runaway span (a whole paragraph tagged as one entity) must not cost seconds.
 MAX_QUERY_CHARS = 200
@@ -59,6 +65,11 @@ def char_trigrams(text: str) -> List[str]:
         padded = f" {word} "
         grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
+
+
+def group_bits(groups: Iterable[str]) -> int:
+    """Semantic groups as GROUP_BITS (names outside GROUPS add nothing)."""
+    return sum(GROUP_BITS.get(group, 0) for group in set(groups))
 
 
 def alias_key(text: str) -> str:
@@ -104,12 +115,15 @@ class ConceptTable(Sequence[dict]):
         return len(self.columns["ids"])
 
     def __getitem__(self, index: int) -> dict:  # type: ignore[override]
-        codes = self.columns["codes"][index]
         return {
             "id": self.columns["ids"][index], "name": self.columns["names"][index],
-            "groups": self.columns["groups"][index].split(),
-            "codes": dict(pair.split("=", 1) for pair in codes.split("\t")) if codes else {},
+            "groups": self.columns["groups"][index].split(), "codes": self.codes(index),
         }
+
+    def codes(self, index: int) -> Dict[str, str]:
+        """The concept's codes (vocabulary -> id), without building the whole record."""
+        codes = self.columns["codes"][index]
+        return dict(pair.split("=", 1) for pair in codes.split("\t")) if codes else {}
 
 
 class ConceptKB:
@@ -151,6 +165,10 @@ class ConceptKB:
         self.idf = numpy.asarray(tfidf["idf"], dtype=numpy.float32)
         self.term_ptr, self.term_aliases, self.term_weights = tfidf["indptr"], tfidf["indices"], tfidf["data"]
         self._scores: Optional[numpy.ndarray] = None  # one cosine per alias, reused across queries
+        # Per concept its groups as GROUP_BITS (a list: read one at a time while ranking).
+        self._concept_groups = [group_bits(groups.split()) for groups in self.concepts.columns["groups"]]
+        # The TF-IDF postings restricted to the aliases of some groups, built on first use.
+        self._postings: Dict[int, Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]] = {}
         self._cache: Dict[Tuple[str, Tuple[str, ...]], List[Candidate]] = {}
 
     def set_prior_weight(self, weight: float) -> None:
@@ -211,30 +229,52 @@ class ConceptKB:
         """`candidates` for many mentions, each distinct one searched once (see `candidates`)."""
         keys = [(fold_text(t[:MAX_QUERY_CHARS]), tuple(sorted(g)) if g is not None else ()) for t, g in zip(texts, groups)]
         todo = sorted({key for key in keys if key not in self._cache})
+        bits = {key: group_bits(key[1]) if key[1] else None for key in todo}
         # A mention with an exact alias of a compatible concept skips the nearest-neighbour
         # search: no other concept can outrank it (similarity below 1, and priors are only
         # kept for exact keys), and the search is most of the linker's time.
-        search = [key for key in todo if not self._compatible(self.exact(alias_key(key[0])), set(key[1]))]
-        sims = dict(zip(search, self._neighbours([query for query, _ in search])))
+        search = [key for key in todo if not self._compatible(self.exact(alias_key(key[0])), bits[key])]
+        sims: Dict[Tuple[str, Tuple[str, ...]], Dict[int, float]] = {}
+        for groups_bits in set(bits[key] for key in search):
+            same_groups = [key for key in search if bits[key] == groups_bits]
+            sims.update(zip(same_groups, self._neighbours([query for query, _ in same_groups], groups_bits)))
         for key in todo:
-            self._cache[key] = self._rank(key[0], sims.get(key, {}), set(key[1]), k)
+            self._cache[key] = self._rank(key[0], sims.get(key, {}), bits[key], k)
         result = [self._cache[key][:k] for key in keys]
         if len(self._cache) > 100_000:
             self._cache.clear()  # A bounded memo: clinical notes repeat the same few mentions.
         return result
 
-    def _neighbours(self, queries: List[str]) -> List[Dict[int, float]]:
-        """Per query: concept index -> best cosine among (at least) its NEIGHBOURS nearest aliases."""
+    def _postings_of(self, groups: Optional[int]) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+        """The TF-IDF matrix (term_ptr, term_aliases, term_weights) without the aliases of concepts
+        outside `groups` (GROUP_BITS; None: every alias). Alias indices stay those of the KB."""
+        if groups is None:
+            return self.term_ptr, self.term_aliases, self.term_weights
+        if groups not in self._postings:
+            # Few and small temporaries: the allocator keeps large freed blocks as RSS.
+            alias_kept = (numpy.asarray(self._concept_groups, dtype=numpy.uint8)[self.alias_concepts] & groups) != 0
+            keep = alias_kept[self.term_aliases]
+            kept_before = numpy.zeros(len(keep) + 1, dtype=numpy.int32)
+            numpy.cumsum(keep, out=kept_before[1:])
+            self._postings[groups] = (kept_before[self.term_ptr].astype(numpy.int64), self.term_aliases[keep], self.term_weights[keep])
+        return self._postings[groups]
+
+    def _neighbours(self, queries: List[str], groups: Optional[int] = None) -> List[Dict[int, float]]:
+        """Per query: concept index -> best cosine among (at least) its NEIGHBOURS nearest aliases
+        of concepts in `groups` (GROUP_BITS; None: any concept)."""
         if self._scores is None:
             self._scores = numpy.zeros(len(self.alias_concepts), dtype=numpy.float32)
+        term_ptr, term_aliases, term_weights = self._postings_of(groups)
         scores, result = self._scores, []
         for query in queries:
             touched = []
             for column, weight in self.query_vector(query).items():
-                row = slice(self.term_ptr[column], self.term_ptr[column + 1])
+                row = slice(term_ptr[column], term_ptr[column + 1])
+                if row.start == row.stop:
+                    continue
                 # Aliases are unique within a term's row, so this adds each product once.
-                scores[self.term_aliases[row]] += weight * self.term_weights[row]
-                touched.append(self.term_aliases[row])
+                scores[term_aliases[row]] += weight * term_weights[row]
+                touched.append(term_aliases[row])
             if not touched:
                 result.append({})
                 continue
@@ -254,26 +294,27 @@ class ConceptKB:
             result.append(best)
         return result
 
-    def _compatible(self, concepts: Iterable[int], groups: Set[str]) -> bool:
-        return any(not groups or groups.intersection(self.concepts[c]["groups"]) for c in concepts)
+    def _compatible(self, concepts: Iterable[int], groups: Optional[int]) -> bool:
+        return any(groups is None or self._concept_groups[c] & groups for c in concepts)
 
-    def _rank(self, query: str, sims: Dict[int, float], groups: Set[str], k: int) -> List[Candidate]:
+    def _rank(self, query: str, sims: Dict[int, float], groups: Optional[int], k: int) -> List[Candidate]:
         key = alias_key(query)
         exact = self.exact(key)
         counts = self.priors.get(key, {})
         total = sum(counts.values()) or 1
-        ranked = []
-        for concept in set(sims) | exact:
-            record = self.concepts[concept]
-            if groups and not groups.intersection(record["groups"]):
-                continue
+        scored = []
+        # The neighbours are all of `groups` already (see _neighbours); exact hits may not be.
+        for concept in set(sims).union(c for c in exact if self._compatible((c,), groups)):
             similarity = 1.0 if concept in exact else sims.get(concept, 0.0)
             prior = counts.get(concept, 0) / total
-            score = similarity + self.prior_weight * prior
-            ranked.append(Candidate(concept, record["id"], record["name"], score, similarity, prior, concept in exact))
-        ranked.sort(key=lambda c: (-c.score, c.concept))  # ties: MeSH first (built first)
-        # Keep a few more than asked, so that a later call with a larger k is still served.
-        return ranked[: max(k, 10)]
+            scored.append((-(similarity + self.prior_weight * prior), concept, similarity, prior))
+        # Ties: MeSH first (built first). Keep a few more than asked, so that a later call with
+        # a larger k is still served; only those become Candidates.
+        ids, names = self.concepts.columns["ids"], self.concepts.columns["names"]
+        return [
+            Candidate(concept, ids[concept], names[concept], -negated, similarity, prior, concept in exact)
+            for negated, concept, similarity, prior in heapq.nsmallest(max(k, 10), scored)
+        ]
 
     # --- storage -----------------------------------------------------------------------------
     def to_disk(self, path: Union[str, Path]) -> None:

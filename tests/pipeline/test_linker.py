@@ -28,7 +28,8 @@ def nlp(kb_dir):
     ruler.add_patterns([  # what a ner would find
         {"label": label, "pattern": p} for label, phrases in {
             "DISEASE": ["heart attack", "diabetis mellitus", "cancer of the breast", "myocardial infarction",
-                        "MI", "zork qux", "breast cancers"],
+                        "MI", "zork qux", "breast cancers", "breast and ovarian cancer",
+                        "renal and hepatic failure", "cancer of the breast or ovary"],
             "SYMPTOM": ["pyrexia", "headache"], "DRUG": ["aspirin", "MP"], "TEST": ["troponin"],
         }.items() for p in phrases
     ])
@@ -80,6 +81,33 @@ def test_a_defined_short_form_links_through_its_long_form(nlp):
     assert [ent.kb_id_ for ent in undefined.ents] == [""]
 
 
+def test_coordinated_mentions_carry_one_link_per_part(nlp):
+    doc = nlp("Breast and ovarian cancer, renal and hepatic failure, cancer of the breast or ovary, heart attack.")
+    parts = {ent.text: [(p["text"], p["kb_id"]) for p in ent._.composite_links or []] for ent in doc.ents}
+    assert parts == {
+        "Breast and ovarian cancer": [("Breast cancer", "MESH:D001943"), ("ovarian cancer", "MESH:D010051")],
+        "renal and hepatic failure": [("renal failure", "MESH:D051437"), ("hepatic failure", "MESH:D017093")],
+        "cancer of the breast or ovary": [("cancer of the breast", "MESH:D001943"), ("cancer of the ovary", "MESH:D010051")],
+        "heart attack": [],  # not coordinated: composite_links is None
+    }
+    whole = doc.ents[0]
+    assert whole._.composite_links[1]["codes"] == {"MESH": "D010051"} and whole._.composite_links[1]["concept_name"] == "Ovarian Neoplasms"
+    assert doc.ents[-1]._.composite_links is None
+
+
+def test_only_joining_words_and_spaced_commas_split_a_mention(nlp):
+    linker = nlp.get_pipe("medical_linker")
+
+    def parts(text):
+        doc = nlp.make_doc(text)
+        return linker.composite_queries(doc[:], [])
+
+    assert parts("cyclic adenosine 3',5'-monophosphate") == parts("heart attack") == []
+    assert [variants[0] for variants in parts("Myoclonic, atonic, and absence seizures")] == ["Myoclonic", "atonic", "absence seizures"]
+    assert parts("breast and ovarian cancer") == [["breast", "breast cancer"], ["ovarian cancer"]]
+    assert parts(" and ".join(["x"] * 20)) == []  # too long to be one coordinated name
+
+
 def test_nil_and_unknown_labels(nlp):
     doc = nlp("zork qux; troponin was normal.")
     nil, test = doc.ents
@@ -95,9 +123,36 @@ def test_a_100000_character_entity_is_linked_without_trouble(nlp):
     assert doc.ents[0]._.candidates is not None
 
 
-def test_pipe_gives_the_same_links_as_call(nlp):
-    texts = ["Heart attack and aspirin.", "No headache.", "zork qux"]
-    assert [links(doc) for doc in nlp.pipe(texts, batch_size=2)] == [links(nlp(text)) for text in texts]
+def everything(doc):
+    return [(e.text, e.kb_id_, e._.codes, e._.concept_name, e._.candidates, e._.composite_links) for e in doc.ents]
+
+
+def test_pipe_and_the_cache_give_the_same_links_as_call(nlp):
+    texts = ["Heart attack and aspirin.", "No headache.", "zork qux", "breast and ovarian cancer, heart attack"]
+    kb = nlp.get_pipe("medical_linker").kb
+    kb.clear_cache()
+    batched = [everything(doc) for doc in nlp.pipe(texts, batch_size=3)]
+    warm = [everything(doc) for doc in nlp.pipe(texts, batch_size=3)]  # every mention from the cache
+    one_by_one = []
+    for text in texts:
+        kb.clear_cache()
+        one_by_one.append(everything(nlp(text)))
+    assert batched == warm == one_by_one
+    assert any(ent[5] for ent in batched[3]) and all(ent[4] for doc in batched for ent in doc if ent[1])
+
+
+def test_the_search_within_groups_equals_filtering_the_whole_search(kb_dir):
+    from spacy_medical.kb.index import group_bits
+
+    kb = ConceptKB.from_disk(kb_dir)
+    drug = group_bits(["drug"])
+    for query in ("diabetis melitus", "asprin", "metformine", "heart"):
+        everywhere = kb._neighbours([query])[0]
+        expected = {c: sim for c, sim in everywhere.items() if "drug" in kb.concepts[c]["groups"]}
+        assert kb._neighbours([query], drug)[0] == pytest.approx(expected)
+    assert kb.candidates("diabetis melitus")[0].id == "MESH:D003920"
+    assert all("drug" in kb.concepts[c.concept]["groups"] for c in kb.candidates("diabetis melitus", ["drug"]))
+    assert kb.candidates("aspirin", ["organism"]) == []  # a group no concept has
 
 
 def test_serialization_round_trip_and_missing_kb(nlp, tmp_path):
@@ -140,7 +195,7 @@ def test_unknown_semantic_group_is_an_error():
     [
         ("mesh/mesh_descriptors.tsv", "", "mesh_descriptors.tsv: the vocabulary file is empty"),
         ("mesh/mesh_descriptors.tsv", "id\tname\n", "lacks the column"),
-        ("mesh/mesh_descriptors.tsv", MESH + "D0001\tBroken\tC01\n", r"mesh_descriptors.tsv, line 8: expected 4 fields"),
+        ("mesh/mesh_descriptors.tsv", MESH + "D0001\tBroken\tC01\n", r"mesh_descriptors.tsv, line 11: expected 4 fields"),
         ("drugbank_open_vocabulary/drugbank_vocabulary.csv", DRUGBANK + "DB1,A,,1,2,,\n", r"line 4: empty"),
         ("symptom_ontology/symp.obo", "format-version: 1.2\n", "symp.obo: the vocabulary file is empty"),
     ],
@@ -214,3 +269,21 @@ def test_codes_reach_the_batch_record_the_csv_table_and_the_summary(nlp):
     assert [r["kb_id"] for r in entity_rows(record)] == ["MESH:D009203", "MESH:D001241"]
     medication = doc._.summary["medications"][0]
     assert (medication["text"], medication["kb_id"], medication["codes"]["MESH"]) == ("aspirin", "MESH:D001241", "D001241")
+
+
+def test_composite_scores_count_the_gold_ids_the_parts_find(nlp, tmp_path):
+    from spacy_medical.evaluate.linking import composite_scores, gold_mentions
+
+    pubtator = tmp_path / "gold.PubTator.txt"
+    pubtator.write_text(
+        "9|t|Breast and ovarian cancer.\n9|a|Aspirin.\n"
+        "9\t0\t25\tBreast and ovarian cancer\tDisease\tD001943|D010051\n9\t27\t34\tAspirin\tChemical\tD001241\n\n",
+        encoding="utf8",
+    )
+    mentions, _ = gold_mentions(pubtator, nlp)
+    linker = nlp.get_pipe("medical_linker")
+    scores = composite_scores(linker.kb, linker, mentions)
+    # The whole links to one of the two cancers; its parts find both.
+    assert (scores["mentions_with_several_ids"], scores["their_gold_ids"]) == (1, 2)
+    assert (scores["found_by_link"], scores["found_with_composite_links"]) == (0.5, 1.0)
+    assert (scores["mentions_split"], scores["parts_linked"], scores["parts_correct"]) == (1, 2, 1.0)
