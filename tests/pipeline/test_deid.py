@@ -8,8 +8,8 @@ import spacy
 from spacy.language import Language
 
 import spacy_medical.registry  # noqa: F401
-from spacy_medical.training.deid_data import (add_world_surnames, generate_phi_notes, markup_to_records, parse_markup,
-                                              read_phi_records)
+from spacy_medical.training.deid_data import generate_phi_notes, markup_to_records, parse_markup, read_phi_records
+from spacy_medical.training.phi_lexicons import add_world_surnames
 from spacy_medical.batch.deidentify import deid_parts, deid_pipeline
 from spacy_medical.evaluate.deid import evaluate_deid
 from spacy_medical.io.corpora import corpora_dir
