@@ -20,12 +20,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from spacy.language import Language
 
-from ..batch.local import DEFAULT_CHUNK_CHARS, model_info
 from ..batch.deidentify import deid_pipeline
+from ..batch.local import DEFAULT_CHUNK_CHARS, model_info
 from ..errors import Errors
+from ..io.exports import NoteRecord
 from ..io.fhir import record_to_bundle
 from ..io.render import legend, render_record
-from ..io.exports import NoteRecord
 from .models import MAX_NOTES, OPENAPI_BODY, Note, RequestProblem, note_records, parse_notes, read_body
 from .security import AccessLog, api_key_matches
 from .worker import InferenceWorker, ServerBusy
