@@ -269,9 +269,14 @@ def linked_fields(span: Span) -> Dict[str, object]:
     """The link of an entity as plain fields, for batch records, reports and summary items.
 
     RETURNS (Dict[str, object]): {"kb_id": CURIE or "", "concept_name": str or None,
-        "codes": vocabulary -> id ({} when unlinked)}.
+        "codes": vocabulary -> id ({} when unlinked)}, and "composite_links" (one link per part)
+        for a coordinated mention such as "breast and ovarian cancer".
     """
-    return {"kb_id": span.kb_id_, "concept_name": span._.concept_name, "codes": dict(span._.codes or {})}
+    fields: Dict[str, object] = {"kb_id": span.kb_id_, "concept_name": span._.concept_name,
+                                 "codes": dict(span._.codes or {})}
+    if span._.composite_links:
+        fields["composite_links"] = [dict(part, codes=dict(part["codes"])) for part in span._.composite_links]
+    return fields
 
 
 FACTORY_META = dict(

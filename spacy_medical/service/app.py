@@ -39,7 +39,7 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 # Record keys that `/link` answers for each entity (the concept linker's fields and the span).
-_LINK_FIELDS = ("text", "label", "start_char", "end_char", "kb_id", "concept_name", "codes")
+_LINK_FIELDS = ("text", "label", "start_char", "end_char", "kb_id", "concept_name", "codes", "composite_links")
 _DEIDENTIFY_QUERY = Query(False, description="Annotate the de-identified text (as `spacy-medical annotate "
                           "--deidentify`): the record carries that text and its PHI spans; no original PHI remains.")
 

@@ -93,6 +93,10 @@ def test_coordinated_mentions_carry_one_link_per_part(nlp):
     whole = doc.ents[0]
     assert whole._.composite_links[1]["codes"] == {"MESH": "D010051"} and whole._.composite_links[1]["concept_name"] == "Ovarian Neoplasms"
     assert doc.ents[-1]._.composite_links is None
+    # Records, reports and summary items carry the parts of a coordinated mention only.
+    assert linked_fields(whole)["composite_links"][0] == {"text": "Breast cancer", "kb_id": "MESH:D001943", **{
+        k: whole._.composite_links[0][k] for k in ("concept_name", "codes")}}
+    assert "composite_links" not in linked_fields(doc.ents[-1])
 
 
 def test_only_joining_words_and_spaced_commas_split_a_mention(nlp):

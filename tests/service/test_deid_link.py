@@ -93,7 +93,7 @@ def linking_client(tmp_path_factory):
     nlp.config["initialize"]["components"]["medical_linker"] = {"kb_path": str(root / "kb")}
     nlp.initialize()
     ruler.add_patterns([{"label": "DISEASE", "pattern": "heart attack"}, {"label": "DRUG", "pattern": "aspirin"},
-                        {"label": "DISEASE", "pattern": "zork qux"}])
+                        {"label": "DISEASE", "pattern": "zork qux"}, {"label": "DISEASE", "pattern": "breast and ovarian cancer"}])
     with TestClient(create_app(nlp, max_chars=2000)) as test_client:
         yield test_client
 
@@ -106,6 +106,10 @@ def test_link_gives_each_entity_its_concept(linking_client):
     assert found["aspirin"][0] == "MESH:D001241" and found["aspirin"][1]["DRUGBANK"] == "DB00945"
     assert found["zork qux"][0] == ""  # nothing good enough: NIL
     assert set(answer["entities"][0]) == {"text", "label", "start_char", "end_char", "kb_id", "concept_name", "codes"}
+    # A coordinated mention also gets one link per part.
+    composite = linking_client.post("/link", json={"note_id": "n2", "text": "Breast and ovarian cancer."}).json()
+    parts = composite["entities"][0]["composite_links"]
+    assert [(p["text"], p["kb_id"]) for p in parts] == [("Breast cancer", "MESH:D001943"), ("ovarian cancer", "MESH:D010051")]
     # The records of /annotate carry the same fields.
     record = linking_client.post("/annotate", json={"note_id": "n1", "text": "Heart attack."}).json()
     assert record["entities"][0]["kb_id"] == "MESH:D009203"
