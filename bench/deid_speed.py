@@ -22,6 +22,14 @@ from _notes import aci_notes  # noqa: E402
 from speed import words_per_second  # noqa: E402
 
 
+def _portable(model: str) -> str:
+    """`model` as given; an absolute path from `training/` on (or its last two parts)."""
+    parts = Path(model).parts
+    if not Path(model).is_absolute():
+        return model
+    return str(Path(*parts[parts.index("training"):])) if "training" in parts else str(Path(*parts[-2:]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="en_medical_sm", help="pipeline name or path")
@@ -51,7 +59,8 @@ def main() -> None:
             best[arm] = max(best[arm], words_per_second(nlp, texts, words, args.batch_size))
     meta = with_deid.meta
     result = {
-        "model": f"{meta['lang']}_{meta['name']} {meta['version']} ({args.model})",
+        # A folder is named as the project names it, never by a machine path.
+        "model": f"{meta['lang']}_{meta['name']} {meta['version']} ({_portable(args.model)})",
         "pipeline_with": with_deid.pipe_names,
         "texts": len(texts),
         "words": words,

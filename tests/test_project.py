@@ -3,6 +3,7 @@
 en_medical and en_medical_sm -> package -> install -> load)."""
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -103,3 +104,16 @@ def test_the_product_project_keeps_the_ablations_out():
     assert not [c["name"] for c in config["commands"] if c["name"].startswith("ablation") or "-ablation-" in c["name"]]
     ablations = project(ROOT / "experiments")["commands"]
     assert not {c["name"] for c in config["commands"]} & {c["name"] for c in ablations}
+
+
+# A path of one machine (/work/..., /home/..., /tmp/...) in a shared file: a metrics file, a doc or a
+# config that would not hold anywhere else.
+MACHINE_PATH = re.compile(r"(^|[^\w.~])/(work|home|tmp|Users|root|mnt)/")
+
+
+def test_no_machine_paths_in_metrics_docs_and_configs():
+    files = [ROOT / "README.md", ROOT / "project.yml", *(ROOT / "metrics").rglob("*.json"), *(ROOT / "metrics").rglob("*.md"),
+             *(ROOT / "docs").glob("*.md"), *(ROOT / "configs").glob("*.cfg"), *(ROOT / "spacy_medical" / "configs").glob("*.cfg")]
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in files
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if MACHINE_PATH.search(line)]
+    assert len(files) > 20 and not found, found
